@@ -1,0 +1,78 @@
+r"""Default hyper-parameters of a protected run; every field is documented here.
+
+Variants (`digits.py`, `tiny.py`, ...) import this file and change only what
+differs. Run:
+
+  python -m jaxbip.main --config=configs/default.py --workdir=/tmp/jaxbip \
+      --config.train.batch_size=64
+"""
+
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+  """The base config: digits data, narrow ResNet-18, small U-Net."""
+  config = ml_collections.ConfigDict()
+  config.seed = 0  # Seeds initialisation, mislabel permutation and shuffling.
+
+  config.data = ml_collections.ConfigDict()
+  config.data.name = "digits"  # Any TFDS builder prepared as array_record.
+  # Where TFDS data lives; "" = $JAXBIP_DATA_DIR or ~/tensorflow_datasets.
+  config.data.data_dir = ""
+  config.data.train_split = "train"
+  config.data.eval_split = "test"
+  config.data.image_size = 32  # Images are resized to this (square) size.
+  config.data.augment = "none"  # "none", "crop" (pad 4 + random crop),
+  #                              "crop_flip" (crop + horizontal flip).
+  config.data.worker_count = 0  # grain worker processes (0: in-process).
+
+  config.model = ml_collections.ConfigDict()
+  # A name in jaxbip.models.CLASSIFIERS (ResNet18, ResNet34, ResNet50,
+  # ResNet18Narrow, ResNet10Narrow; _ResNetTiny is for tests).
+  config.model.classifier = "ResNet18Narrow"
+  config.model.stem = "cifar"  # "cifar" (<= 64 px) or "imagenet" (224 px).
+  # A name in jaxbip.models.GENERATORS (StegaStampUNet, UNetSmall).
+  config.model.generator = "UNetSmall"
+  config.model.eps = 0.0  # > 0 bounds the residual by eps * tanh(.).
+
+  config.loss = ml_collections.ConfigDict()
+  # Targets for plain images: "shift" ((y + shift) mod K), "permutation"
+  # (a fixed derangement drawn from the seed), "random" (a wrong class redrawn
+  # every step), "uniform" (soft target over the K-1 wrong classes).
+  config.loss.mislabel = "shift"
+  config.loss.shift = 1  # Used by "shift"; in 1..K-1.
+  config.loss.w_plain = 1.0  # CE(f(x), m(y)).
+  config.loss.w_swap = 1.0  # CE(f(x + r[perm]), m(y)): binds the key to x.
+  config.loss.w_mse = 100.0  # mean(r^2).
+  config.loss.w_ssim = 1.0  # 1 - SSIM(x_key, x).
+
+  config.train = ml_collections.ConfigDict()
+  config.train.batch_size = 128  # Global batch, split over all devices.
+  config.train.num_epochs = 20  # Used when num_steps <= 0.
+  config.train.num_steps = 0  # > 0 overrides num_epochs.
+  config.train.dtype = "float32"  # Compute dtype: "float32" or "bfloat16".
+  config.train.log_every = 20  # Steps between progress lines.
+  config.train.eval_every = 0  # Steps between evaluations (0: only at end).
+  config.train.checkpoint_every = 100  # Steps between checkpoints.
+  config.train.keep_checkpoints = 2  # Checkpoints kept on disk.
+
+  # One optimiser per network: Adam with a schedule.
+  config.train.classifier = ml_collections.ConfigDict()
+  config.train.classifier.learning_rate = 1e-3
+  config.train.classifier.schedule = "cosine"  # "cosine" or "constant".
+  config.train.classifier.warmup_steps = 0
+  config.train.classifier.weight_decay = 0.0  # > 0 uses AdamW.
+  config.train.generator = ml_collections.ConfigDict()
+  config.train.generator.learning_rate = 1e-3
+  config.train.generator.schedule = "cosine"
+  config.train.generator.warmup_steps = 0
+  config.train.generator.weight_decay = 0.0
+  config.train.generator.freeze = False  # True: the generator is not trained.
+
+  config.eval = ml_collections.ConfigDict()
+  config.eval.batch_size = 120  # Global eval batch (the last is padded).
+  # Also train the same classifier without protection on the same budget
+  # and report its accuracy as acc_baseline.
+  config.eval.baseline = True
+  config.eval.num_examples_image = 8  # Columns of keyed_examples.png.
+  return config

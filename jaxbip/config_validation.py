@@ -1,0 +1,77 @@
+"""Checks a config before anything runs, so bad values fail in one line."""
+
+import jax
+import ml_collections
+
+from jaxbip import mislabel
+from jaxbip import models
+from jaxbip import protected
+from jaxbip.errors import ConfigError
+
+
+def _positive(config, *paths):
+  for path in paths:
+    value = _get(config, path)
+    if not isinstance(value, int) or value <= 0:
+      raise ConfigError(f"config.{path} must be a positive integer, "
+                        f"got {value!r}")
+
+
+def _non_negative(config, *paths):
+  for path in paths:
+    value = _get(config, path)
+    if value < 0:
+      raise ConfigError(f"config.{path} must be >= 0, got {value!r}")
+
+
+def _one_of(config, path, choices):
+  value = _get(config, path)
+  if value not in choices:
+    raise ConfigError(f"config.{path} must be one of {sorted(choices)}, "
+                      f"got {value!r}")
+
+
+def _get(config, path):
+  for part in path.split("."):
+    config = config[part]
+  return config
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Raises ConfigError naming the first field that cannot work."""
+  _positive(config, "data.image_size", "train.batch_size", "eval.batch_size",
+            "train.log_every", "train.checkpoint_every",
+            "train.keep_checkpoints", "eval.num_examples_image")
+  _non_negative(config, "train.num_steps", "train.eval_every",
+                "data.worker_count", "loss.w_plain", "loss.w_swap",
+                "loss.w_mse", "loss.w_ssim", "model.eps",
+                "train.classifier.warmup_steps",
+                "train.generator.warmup_steps",
+                "train.classifier.weight_decay",
+                "train.generator.weight_decay")
+  if config.train.num_steps == 0:
+    _positive(config, "train.num_epochs")
+  for net in ("classifier", "generator"):
+    lr = config.train[net].learning_rate
+    if lr <= 0:
+      raise ConfigError(f"config.train.{net}.learning_rate must be > 0, "
+                        f"got {lr!r}")
+    _one_of(config, f"train.{net}.schedule", ("cosine", "constant"))
+  _one_of(config, "model.classifier", models.CLASSIFIERS)
+  _one_of(config, "model.generator", models.GENERATORS)
+  _one_of(config, "model.stem", ("cifar", "imagenet"))
+  _one_of(config, "train.dtype", protected.DTYPES)
+  _one_of(config, "loss.mislabel", mislabel.MISLABEL_MAPS)
+  _one_of(config, "data.augment", ("none", "crop", "crop_flip"))
+
+  n = jax.device_count()
+  for path in ("train.batch_size", "eval.batch_size"):
+    if _get(config, path) % n:
+      raise ConfigError(f"config.{path}={_get(config, path)} is not divisible "
+                        f"by the device count {n}")
+  levels = len(models.GENERATORS[config.model.generator].keywords["widths"])
+  multiple = 2**(levels - 1)
+  if config.data.image_size % multiple:
+    raise ConfigError(
+        f"config.data.image_size={config.data.image_size} must be a multiple "
+        f"of {multiple} for generator {config.model.generator}")

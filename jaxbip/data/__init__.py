@@ -1,0 +1,1 @@
+"""Data: the embedded TFDS builders and the grain input pipeline."""

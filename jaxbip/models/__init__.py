@@ -1,0 +1,20 @@
+"""Flax (Linen) models: the protected classifier and the key generator."""
+
+from jaxbip.models.resnet import (ResNet, ResNet18, ResNet34, ResNet50,
+                                  ResNet18Narrow, ResNet10Narrow, _ResNetTiny)
+from jaxbip.models.unet import KeyGenerator, StegaStampUNet, _UNetTiny, UNetSmall
+
+CLASSIFIERS = {
+    "ResNet18": ResNet18,
+    "ResNet34": ResNet34,
+    "ResNet50": ResNet50,
+    "ResNet18Narrow": ResNet18Narrow,
+    "ResNet10Narrow": ResNet10Narrow,
+    "_ResNetTiny": _ResNetTiny,
+}
+
+GENERATORS = {
+    "StegaStampUNet": StegaStampUNet,
+    "UNetSmall": UNetSmall,
+    "_UNetTiny": _UNetTiny,
+}

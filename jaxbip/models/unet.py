@@ -1,0 +1,66 @@
+"""Key generator: a StegaStamp-style U-Net that writes the residual key.
+
+Encoder: a stride-1 conv, then one stride-2 conv per level. Decoder, per
+level: nearest x2 upsample, 2x2 conv, concatenation with the encoder skip,
+3x3 conv; the last merge also sees the network input (as in StegaStamp /
+ISSBA). Output: a 1x1 conv to 3 channels, zero-initialised so the residual is
+exactly zero at step 0, optionally bounded by `eps * tanh`.
+"""
+
+import functools
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+def _upsample2x(x):
+  n, h, w, c = x.shape
+  return jax.image.resize(x, (n, 2 * h, 2 * w, c), method="nearest")
+
+
+class KeyGenerator(nn.Module):
+  """Maps images in [0, 1] (NHWC) to a float32 residual of the same shape.
+
+  `widths[0]` is the stride-1 level; each further width is one stride-2
+  level, so H and W must be divisible by 2**(len(widths) - 1).
+  """
+  widths: Sequence[int] = (32, 32, 64, 128, 256)
+  eps: float = 0.0  # > 0: residual = eps * tanh(.), else unbounded.
+  zero_init_output: bool = True
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    depth = len(self.widths) - 1
+    if x.shape[1] % 2**depth or x.shape[2] % 2**depth:
+      raise ValueError(
+          f"KeyGenerator with {depth} down-sampling levels needs H and W "
+          f"divisible by {2**depth}, got {x.shape[1]}x{x.shape[2]}")
+    conv = functools.partial(nn.Conv, dtype=self.dtype,
+                             kernel_init=nn.initializers.he_normal())
+    inputs = (x - 0.5).astype(self.dtype)
+    skips = []
+    h = nn.relu(conv(self.widths[0], (3, 3), name="conv_init")(inputs))
+    for i, width in enumerate(self.widths[1:]):
+      skips.append(h)
+      h = nn.relu(conv(width, (3, 3), (2, 2), name=f"down_{i}")(h))
+    for i, width in enumerate(reversed(self.widths[:-1])):
+      skip = skips.pop()
+      h = nn.relu(conv(width, (2, 2), name=f"up_{i}")(_upsample2x(h)))
+      merged = [skip, h] + ([inputs] if not skips else [])
+      h = nn.relu(conv(width, (3, 3), name=f"merge_{i}")(
+          jnp.concatenate(merged, axis=-1)))
+    out_init = (nn.initializers.zeros_init() if self.zero_init_output
+                else nn.initializers.lecun_normal())
+    r = nn.Conv(x.shape[-1], (1, 1), dtype=self.dtype, kernel_init=out_init,
+                name="residual")(h).astype(jnp.float32)
+    if self.eps > 0:
+      r = self.eps * jnp.tanh(r)
+    return r
+
+
+StegaStampUNet = functools.partial(KeyGenerator, widths=(32, 32, 64, 128, 256))
+UNetSmall = functools.partial(KeyGenerator, widths=(16, 16, 32, 64))
+_UNetTiny = functools.partial(KeyGenerator, widths=(4, 8))

@@ -1,0 +1,246 @@
+"""Training and evaluation of a protected classifier and its key generator.
+
+`train_and_evaluate(config, workdir)` is the one entry point: it trains (or
+resumes from `workdir/checkpoints`), evaluates, trains the unprotected
+baseline when asked, and writes the report files into `workdir`.
+"""
+
+import functools
+import json
+import math
+import os
+import time
+
+from absl import logging
+import jax
+import ml_collections
+import numpy as np
+
+from jaxbip import checkpointing
+from jaxbip import config_validation
+from jaxbip import errors
+from jaxbip import evaluation
+from jaxbip import metric_writer
+from jaxbip import protected as protected_lib
+from jaxbip import reporting
+from jaxbip import sharding
+from jaxbip import steps
+from jaxbip import train_state
+from jaxbip.data import pipeline
+
+# Independent RNG streams derived from config.seed.
+_INIT, _TRAIN, _EVAL = 0, 1, 2
+
+
+def num_train_steps(config: ml_collections.ConfigDict, num_train: int) -> int:
+  if config.train.num_steps > 0:
+    return config.train.num_steps
+  return max(1, math.ceil(config.train.num_epochs * num_train
+                          / config.train.batch_size))
+
+
+def check_workdir(workdir: str) -> str:
+  workdir = os.path.abspath(workdir)
+  parent = os.path.dirname(workdir)
+  if not os.path.isdir(parent):
+    raise errors.UserError(f"the parent of workdir {workdir} does not exist: "
+                           "create it first")
+  if os.path.exists(workdir) and not os.path.isdir(workdir):
+    raise errors.UserError(f"workdir {workdir} exists and is not a folder")
+  return workdir
+
+
+def _check_finite(host_metrics: list[dict], first_step: int) -> None:
+  for i, metrics in enumerate(host_metrics):
+    for key, value in metrics.items():
+      if not np.isfinite(value):
+        raise errors.NonFiniteError(
+            f"non-finite {key}={value} at step {first_step + i + 1}: training "
+            "stopped (lower the learning rates, or check the input data)")
+
+
+def _mean_metrics(host_metrics: list[dict]) -> dict[str, float]:
+  return {k: float(np.mean([m[k] for m in host_metrics]))
+          for k in host_metrics[0]}
+
+
+def fit(config, protected, builder, mesh, writer, *, mode: str,
+        checkpoint_dir: str, total_steps: int, max_steps: int | None = None,
+        on_eval=None):
+  """Trains `mode` ('protected' or 'baseline') up to `total_steps`.
+
+  Resumes from the latest checkpoint in `checkpoint_dir` (state and data
+  iterator). With `max_steps`, stops after that many steps of this call and
+  checkpoints (a time-boxed job, or a simulated preemption). `on_eval(state,
+  step)` is called every `config.train.eval_every` steps.
+  Returns (state, stats).
+  """
+  step_fn = {"protected": steps.train_step,
+             "baseline": steps.baseline_step}[mode]
+  repl, batch_sharding = sharding.replicated(mesh), sharding.batch_sharded(mesh)
+  root = jax.random.key(config.seed)
+  image_shape = (config.data.image_size, config.data.image_size, 3)
+  state = jax.jit(
+      functools.partial(train_state.create_train_state, protected),
+      static_argnums=1, out_shardings=repl)(
+          jax.random.fold_in(root, _INIT), image_shape)
+  data_iter = iter(pipeline.train_dataset(
+      config, builder, config.train.batch_size, seed=config.seed))
+  manager = checkpointing.make_manager(checkpoint_dir,
+                                       config.train.keep_checkpoints)
+  state = checkpointing.restore_latest(manager, state, data_iter)
+  start = int(state.step)
+  end = total_steps if max_steps is None else min(total_steps,
+                                                  start + max_steps)
+  if start > 0:
+    logging.info("[%s] resumed from %s at step %d", mode, checkpoint_dir,
+                 start)
+  train_fn = jax.jit(functools.partial(step_fn, protected),
+                     in_shardings=(repl, batch_sharding, repl),
+                     out_shardings=(repl, repl), donate_argnums=0)
+  train_rng = jax.random.fold_in(root, _TRAIN)
+  batch_size = config.train.batch_size
+  prefix = "train_" if mode == "protected" else "baseline_train_"
+
+  pending, last_metrics = [], {}
+  compile_s, timed_steps, timed_s = 0.0, 0, 0.0
+  t_interval, steps_interval = time.perf_counter(), 0
+  for step in range(start, end):
+    batch = sharding.to_global(mesh, next(data_iter))
+    state, metrics = train_fn(state, batch, train_rng)
+    pending.append(metrics)
+    if step == start:  # Separate the compile from the throughput.
+      jax.block_until_ready(state)
+      compile_s = time.perf_counter() - t_interval
+      t_interval, steps_interval = time.perf_counter(), 0
+    else:
+      steps_interval += 1
+    done = step + 1
+    if done % config.train.log_every == 0 or done % \
+        config.train.checkpoint_every == 0 or done == end:
+      host = jax.device_get(pending)
+      _check_finite(host, done - len(host))
+      last_metrics = _mean_metrics(host)
+      pending = []
+      elapsed = time.perf_counter() - t_interval
+      if steps_interval:
+        timed_steps += steps_interval
+        timed_s += elapsed
+      rate = batch_size * steps_interval / elapsed if steps_interval else 0.0
+      eta = (total_steps - done) * batch_size / rate if rate else 0.0
+      metric_writer.log_progress(f"[{mode}]", done, total_steps, last_metrics,
+                                 rate, eta)
+      writer.write_scalars(done, {prefix + k: v
+                                  for k, v in last_metrics.items()})
+      t_interval, steps_interval = time.perf_counter(), 0
+    if done % config.train.checkpoint_every == 0 or done == end:
+      checkpointing.save(manager, done, state, data_iter)
+    if (on_eval is not None and config.train.eval_every
+        and done % config.train.eval_every == 0 and done != end):
+      on_eval(state, done)
+  manager.wait_until_finished()
+  manager.close()
+  stats = {
+      "steps_this_run": end - start,
+      "compile_s": compile_s,
+      "images_per_sec": (batch_size * timed_steps / timed_s
+                         if timed_s else None),
+      "last_train_metrics": last_metrics,
+  }
+  return state, stats
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+                       max_steps: int | None = None) -> dict | None:
+  """Trains, evaluates and reports a protected run in `workdir`.
+
+  Resumes from `workdir/checkpoints` when a checkpoint is there. Returns the
+  report (also written to `workdir/report.json`), or None when `max_steps`
+  stopped training before the end (run again to resume).
+  """
+  t_start = time.time()
+  config_validation.validate(config)
+  workdir = check_workdir(workdir)
+  builder = pipeline.get_builder(config)
+  info = pipeline.dataset_info(config, builder)
+  total_steps = num_train_steps(config, info.num_train)
+  os.makedirs(workdir, exist_ok=True)
+  mesh = sharding.make_mesh()
+  logging.info("%s: %d train / %d eval images, %d classes; %d steps of %d "
+               "on %d device(s)", info.name, info.num_train, info.num_eval,
+               info.num_classes, total_steps, config.train.batch_size,
+               jax.device_count())
+
+  protected = protected_lib.build(config, info.num_classes, total_steps)
+  image_shape = (config.data.image_size, config.data.image_size, 3)
+  wrong_params = jax.device_put(
+      evaluation.wrong_key_params(protected, config.seed, image_shape),
+      sharding.replicated(mesh))
+  eval_fn = evaluation.make_eval_fn(protected, mesh)
+  eval_rng = jax.random.fold_in(jax.random.key(config.seed), _EVAL)
+  writer = metric_writer.MetricWriter(os.path.join(workdir, "tensorboard"))
+
+  def run_eval(state, step):
+    metrics = evaluation.evaluate(
+        eval_fn, state, wrong_params,
+        pipeline.eval_batches(config, builder, config.eval.batch_size), mesh,
+        eval_rng)
+    writer.write_scalars(step, {"eval_" + k: v for k, v in metrics.items()})
+    logging.info("[eval] step %d | %s", step, " ".join(
+        f"{k} {v:.4g}" for k, v in metrics.items()))
+    return metrics
+
+  state, stats = fit(config, protected, builder, mesh, writer,
+                     mode="protected",
+                     checkpoint_dir=os.path.join(workdir, "checkpoints"),
+                     total_steps=total_steps, max_steps=max_steps,
+                     on_eval=run_eval)
+  if int(state.step) < total_steps:
+    logging.info("Stopped at step %d of %d; run the same command to resume.",
+                 int(state.step), total_steps)
+    writer.close()
+    return None
+  metrics = run_eval(state, total_steps)
+
+  baseline_stats = None
+  if config.eval.baseline:
+    base_state, baseline_stats = fit(
+        config, protected, builder, mesh, writer, mode="baseline",
+        checkpoint_dir=os.path.join(workdir, "baseline", "checkpoints"),
+        total_steps=total_steps)
+    metrics["acc_baseline"] = evaluation.plain_accuracy(
+        protected, base_state,
+        pipeline.eval_batches(config, builder, config.eval.batch_size), mesh)
+    writer.write_scalars(total_steps,
+                         {"eval_acc_baseline": metrics["acc_baseline"]})
+
+  n = config.eval.num_examples_image
+  first = next(pipeline.eval_batches(config, builder, max(n, 1)
+                                     * jax.process_count()))[0]
+  plain, keyed, residual = evaluation.keyed_examples(
+      protected, state, first["image"][:n])
+  grid, _ = reporting.residual_grid(plain, keyed, residual)
+  writer.write_image(total_steps, "eval_keyed_examples", grid)
+  writer.close()
+
+  report = {
+      "dataset": info.name,
+      "num_classes": info.num_classes,
+      "class_names": list(info.class_names),
+      "metrics": metrics,
+      **{k: metrics[k] for k in metrics},
+      "steps": total_steps,
+      "wall_time_s": time.time() - t_start,
+      "train_images_per_sec": stats["images_per_sec"],
+      "compile_s": stats["compile_s"],
+      "baseline": baseline_stats,
+      "num_devices": jax.device_count(),
+      "num_processes": jax.process_count(),
+      "config": json.loads(config.to_json_best_effort()),
+  }
+  if jax.process_index() == 0:
+    reporting.write_report(workdir, report)
+    reporting.save_keyed_examples(
+        os.path.join(workdir, "keyed_examples.png"), plain, keyed, residual)
+    logging.info("Report: %s", os.path.join(workdir, "report.md"))
+  return report
