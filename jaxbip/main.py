@@ -8,7 +8,6 @@ import sys
 
 from absl import app
 from absl import flags
-from absl import logging
 from ml_collections import config_flags
 
 from jaxbip import errors
@@ -24,6 +23,31 @@ config_flags.DEFINE_config_file("config", None, "A config file under configs/.",
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+def _fail(message: str):
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(2)
+
+
+def _parse_flags(argv):
+  """absl's flag parsing, with one error line for an unknown config field.
+
+  ml_collections raises KeyError / AttributeError (not a flags error) for an
+  override of a field the config does not have; absl would print a traceback.
+  """
+  try:
+    return app.parse_flags_with_usage(argv)
+  except (KeyError, AttributeError) as e:
+    while e.args and isinstance(e.args[0], BaseException):
+      e = e.args[0]  # AttributeError(KeyError("'name'\nDid you mean ...")).
+    key, *hint = str(e.args[0] if e.args else e).split("\n")
+    key = key.strip("\"'")
+    overrides = [a for a in argv[1:] if a.startswith("--config.")
+                 and key in a.split("=")[0].split(".")]
+    where = f" in {overrides[0]}" if overrides else ""
+    _fail(f"unknown config field {key!r}{where}"
+          + (f" ({hint[0]})" if hint else ""))
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -31,9 +55,7 @@ def main(argv):
   try:
     report = train.train_and_evaluate(FLAGS.config, _WORKDIR.value)
   except errors.UserError as e:
-    logging.error("error: %s", e)
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    _fail(str(e))
   if report is not None:
     m = report["metrics"]
     print(f"acc_authorized {m['acc_authorized']:.4f}  acc_unauthorized "
@@ -44,7 +66,7 @@ def main(argv):
 
 def run():
   """Console entry point (jaxbip-train)."""
-  app.run(main)
+  app.run(main, flags_parser=_parse_flags)
 
 
 if __name__ == "__main__":

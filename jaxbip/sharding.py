@@ -6,8 +6,13 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 
 
 def make_mesh() -> jax.sharding.Mesh:
-  """A 1-D mesh over every device of every process."""
-  return jax.make_mesh((jax.device_count(),), ("data",))
+  """A 1-D mesh over every device of every process.
+
+  Auto axes: the compiler partitions ops on the sharded batch (jax.make_mesh
+  defaults to Explicit axes, which reject e.g. a roll of the sharded batch).
+  """
+  return jax.make_mesh((jax.device_count(),), ("data",),
+                       axis_types=(jax.sharding.AxisType.Auto,))
 
 
 def replicated(mesh) -> NamedSharding:

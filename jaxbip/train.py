@@ -28,6 +28,8 @@ from jaxbip import steps
 from jaxbip import train_state
 from jaxbip.data import pipeline
 
+CONFIG_FILE = "config.json"  # The run's config, for tools and notebooks.
+
 # Independent RNG streams derived from config.seed.
 _INIT, _TRAIN, _EVAL = 0, 1, 2
 
@@ -64,6 +66,40 @@ def _mean_metrics(host_metrics: list[dict]) -> dict[str, float]:
           for k in host_metrics[0]}
 
 
+def run_once(fn, *args, **jit_kwargs):
+  """jit-compiles and runs a function that runs once (initialisation).
+
+  On CPU, LLVM's expensive passes cost more than they save for code that runs
+  once: they made initialising the digits models take 10 s instead of 2 s.
+  """
+  lowered = jax.jit(fn, **jit_kwargs).lower(*args)
+  options = _RUN_ONCE_CPU_OPTIONS if jax.default_backend() == "cpu" else {}
+  return lowered.compile(compiler_options=options)(*args)
+
+
+_RUN_ONCE_CPU_OPTIONS = {"xla_backend_optimization_level": 0,
+                         "xla_llvm_disable_expensive_passes": True}
+
+
+def init_state(config, protected, mesh) -> train_state.TrainState:
+  """Both networks and optimisers, initialised from the seed, replicated."""
+  image_shape = (config.data.image_size, config.data.image_size, 3)
+  return run_once(
+      lambda rng: train_state.create_train_state(protected, rng, image_shape),
+      jax.random.fold_in(jax.random.key(config.seed), _INIT),
+      out_shardings=sharding.replicated(mesh))
+
+
+def jit_train_step(protected, mesh, mode: str = "protected"):
+  """The step of `mode` jitted over the mesh: state replicated and donated."""
+  step_fn = {"protected": steps.train_step,
+             "baseline": steps.baseline_step}[mode]
+  repl = sharding.replicated(mesh)
+  return jax.jit(functools.partial(step_fn, protected),
+                 in_shardings=(repl, sharding.batch_sharded(mesh), repl),
+                 out_shardings=(repl, repl), donate_argnums=0)
+
+
 def fit(config, protected, builder, mesh, writer, *, mode: str,
         checkpoint_dir: str, total_steps: int, max_steps: int | None = None,
         on_eval=None):
@@ -75,15 +111,8 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
   step)` is called every `config.train.eval_every` steps.
   Returns (state, stats).
   """
-  step_fn = {"protected": steps.train_step,
-             "baseline": steps.baseline_step}[mode]
-  repl, batch_sharding = sharding.replicated(mesh), sharding.batch_sharded(mesh)
   root = jax.random.key(config.seed)
-  image_shape = (config.data.image_size, config.data.image_size, 3)
-  state = jax.jit(
-      functools.partial(train_state.create_train_state, protected),
-      static_argnums=1, out_shardings=repl)(
-          jax.random.fold_in(root, _INIT), image_shape)
+  state = init_state(config, protected, mesh)
   data_iter = iter(pipeline.train_dataset(
       config, builder, config.train.batch_size, seed=config.seed))
   manager = checkpointing.make_manager(checkpoint_dir,
@@ -95,9 +124,7 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
   if start > 0:
     logging.info("[%s] resumed from %s at step %d", mode, checkpoint_dir,
                  start)
-  train_fn = jax.jit(functools.partial(step_fn, protected),
-                     in_shardings=(repl, batch_sharding, repl),
-                     out_shardings=(repl, repl), donate_argnums=0)
+  train_fn = jit_train_step(protected, mesh, mode)
   train_rng = jax.random.fold_in(root, _TRAIN)
   batch_size = config.train.batch_size
   prefix = "train_" if mode == "protected" else "baseline_train_"
@@ -165,6 +192,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   info = pipeline.dataset_info(config, builder)
   total_steps = num_train_steps(config, info.num_train)
   os.makedirs(workdir, exist_ok=True)
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, CONFIG_FILE), "w") as f:
+      f.write(config.to_json_best_effort(indent=2))
   mesh = sharding.make_mesh()
   logging.info("%s: %d train / %d eval images, %d classes; %d steps of %d "
                "on %d device(s)", info.name, info.num_train, info.num_eval,
@@ -173,9 +203,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
 
   protected = protected_lib.build(config, info.num_classes, total_steps)
   image_shape = (config.data.image_size, config.data.image_size, 3)
-  wrong_params = jax.device_put(
-      evaluation.wrong_key_params(protected, config.seed, image_shape),
-      sharding.replicated(mesh))
+  wrong_params = run_once(
+      lambda: evaluation.wrong_key_params(protected, config.seed, image_shape),
+      out_shardings=sharding.replicated(mesh))
   eval_fn = evaluation.make_eval_fn(protected, mesh)
   eval_rng = jax.random.fold_in(jax.random.key(config.seed), _EVAL)
   writer = metric_writer.MetricWriter(os.path.join(workdir, "tensorboard"))
