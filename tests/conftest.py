@@ -1,0 +1,78 @@
+"""Shared fixtures: 4 fake CPU devices, repo-root imports, one TFDS data dir."""
+
+import atexit
+import os
+import shutil
+import sys
+import tempfile
+
+# Before anything imports jax: 4 fake CPU devices, and CPU even where an
+# accelerator exists, so the sharded tests always see the same 4 devices.
+os.environ["XLA_FLAGS"] = " ".join(
+    f for f in (os.environ.get("XLA_FLAGS", ""),
+                "--xla_force_host_platform_device_count=4") if f)
+os.environ["JAX_PLATFORMS"] = "cpu"
+# A persistent compilation cache for this session only (the CLI subprocesses
+# inherit it): the runs of one config compile the same programs, and on 2 CPU
+# cores compiling dominates the tiny runs. It changes no result.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+  _CACHE_DIR = tempfile.mkdtemp(prefix="jaxbip_test_jit_cache_")
+  atexit.register(shutil.rmtree, _CACHE_DIR, ignore_errors=True)
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = _CACHE_DIR
+  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+  os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+  sys.path.insert(0, REPO_ROOT)  # `configs` is a top-level package.
+
+import subprocess  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory):
+  """A TFDS data dir for the whole session, exported as JAXBIP_DATA_DIR."""
+  path = str(tmp_path_factory.mktemp("tfds"))
+  old = os.environ.get("JAXBIP_DATA_DIR")
+  os.environ["JAXBIP_DATA_DIR"] = path
+  yield path
+  if old is None:
+    os.environ.pop("JAXBIP_DATA_DIR", None)
+  else:
+    os.environ["JAXBIP_DATA_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def builder(data_dir):
+  """The digits builder, prepared once (on first use) under `data_dir`."""
+  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from jaxbip.data import pipeline  # pylint: disable=g-import-not-at-top
+  config = tiny.get_config()
+  b = pipeline.get_builder(config)
+  assert b.is_prepared()
+  assert os.path.commonpath([b.data_dir, data_dir]) == data_dir
+  return b
+
+
+@pytest.fixture
+def tiny_config():
+  from configs import tiny  # pylint: disable=g-import-not-at-top
+  return tiny.get_config()
+
+
+@pytest.fixture(scope="session")
+def run_cli(data_dir):
+  """Runs `python -m jaxbip.main ARGS` from the repo root, bounded in time."""
+  env = dict(os.environ)
+  env["JAXBIP_DATA_DIR"] = data_dir
+  env["PYTHONPATH"] = os.pathsep.join(
+      p for p in (REPO_ROOT, env.get("PYTHONPATH", "")) if p)
+
+  def run(*args, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "jaxbip.main", *args], cwd=REPO_ROOT, env=env,
+        capture_output=True, text=True, timeout=timeout, check=False)
+
+  return run
