@@ -11,6 +11,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from jaxbip import errors
+from jaxbip import platform_defaults
 from jaxbip import metric_writer
 from jaxbip import train
 
@@ -52,10 +53,21 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   metric_writer.quiet_library_logs()
+  config = FLAGS.config
   try:
-    report = train.train_and_evaluate(FLAGS.config, _WORKDIR.value)
+    config.train  # pylint: disable=pointless-statement
+  except OSError as e:  # ml_collections defers a load failure to first use.
+    reason = str(e).strip().splitlines()[-1].strip()
+    _fail(f"cannot load the config file: {reason}")
+  platform_defaults.split_cpu_into_devices(
+      (config.train.batch_size, config.eval.batch_size))
+  try:
+    report = train.train_and_evaluate(config, _WORKDIR.value)
   except errors.UserError as e:
     _fail(str(e))
+  except errors.NonFiniteError as e:
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(1)
   if report is not None:
     m = report["metrics"]
     print(f"acc_authorized {m['acc_authorized']:.4f}  acc_unauthorized "
