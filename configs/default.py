@@ -11,7 +11,7 @@ import ml_collections
 
 
 def get_config() -> ml_collections.ConfigDict:
-  """The base config: digits data, narrow ResNet-18, small U-Net."""
+  """The base config: ResNet-18 + StegaStamp U-Net, sized for accelerators."""
   config = ml_collections.ConfigDict()
   config.seed = 0  # Seeds initialisation, mislabel permutation and shuffling.
 
@@ -29,10 +29,10 @@ def get_config() -> ml_collections.ConfigDict:
   config.model = ml_collections.ConfigDict()
   # A name in jaxbip.models.CLASSIFIERS (ResNet18, ResNet34, ResNet50,
   # ResNet18Narrow, ResNet10Narrow; _ResNetTiny is for tests).
-  config.model.classifier = "ResNet18Narrow"
+  config.model.classifier = "ResNet18"
   config.model.stem = "cifar"  # "cifar" (<= 64 px) or "imagenet" (224 px).
   # A name in jaxbip.models.GENERATORS (StegaStampUNet, UNetSmall).
-  config.model.generator = "UNetSmall"
+  config.model.generator = "StegaStampUNet"
   config.model.eps = 0.0  # > 0 bounds the residual by eps * tanh(.).
 
   config.loss = ml_collections.ConfigDict()
@@ -42,6 +42,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.loss.mislabel = "shift"
   config.loss.shift = 1  # Used by "shift"; in 1..K-1.
   config.loss.w_plain = 1.0  # CE(f(x), m(y)).
+  # Terms with weight 0 are not computed at all.
   config.loss.w_swap = 1.0  # CE(f(x + r[perm]), m(y)): binds the key to x.
   config.loss.w_mse = 100.0  # mean(r^2).
   config.loss.w_ssim = 1.0  # 1 - SSIM(x_key, x).

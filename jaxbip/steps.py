@@ -48,7 +48,6 @@ def train_step(protected, state: TrainState, batch, rng):
   rng_swap, rng_mislabel = jax.random.split(rng)
   x = to_float(batch["image"])
   y = batch["label"]
-  b = x.shape[0]
   y_true = jax.nn.one_hot(y, protected.num_classes)
   y_wrong = protected.mislabel.targets(y, rng_mislabel)
 
@@ -56,32 +55,36 @@ def train_step(protected, state: TrainState, batch, rng):
     if protected.generator_frozen:
       generator_params = jax.lax.stop_gradient(generator_params)
     r, x_key = key_images(protected.generator, generator_params, x)
-    x_swap = jnp.clip(x + _swap_residuals(r, rng_swap), 0.0, 1.0)
-    # One classifier call on the three views: BatchNorm statistics then mix
-    # keyed and plain images, as they will be mixed at test time.
+    views = [x_key, x]
+    if w.swap > 0:  # Terms with zero weight are not computed at all.
+      views.append(jnp.clip(x + _swap_residuals(r, rng_swap), 0.0, 1.0))
+    # One classifier call on all views: BatchNorm statistics then mix keyed
+    # and plain images, as they will be mixed at test time.
     logits, updates = protected.classifier.apply(
         {"params": classifier_params, "batch_stats": state.batch_stats},
-        jnp.concatenate([x_key, x, x_swap]), train=True,
-        mutable=["batch_stats"])
-    logits_key, logits_plain, logits_swap = jnp.split(logits, [b, 2 * b])
+        jnp.concatenate(views), train=True, mutable=["batch_stats"])
+    logits = dict(zip(("key", "plain", "swap"),
+                      jnp.split(logits, len(views))))
     terms = {
-        "ce_key": optax.softmax_cross_entropy(logits_key, y_true).mean(),
-        "ce_plain": optax.softmax_cross_entropy(logits_plain, y_wrong).mean(),
-        "ce_swap": optax.softmax_cross_entropy(logits_swap, y_wrong).mean(),
+        "ce_key": optax.softmax_cross_entropy(logits["key"], y_true).mean(),
+        "ce_plain": optax.softmax_cross_entropy(logits["plain"],
+                                                y_wrong).mean(),
         "mse": jnp.mean(jnp.square(r)),
-        "ssim": jnp.mean(image_metrics.ssim(x_key, x)),
     }
-    loss = (terms["ce_key"] + w.plain * terms["ce_plain"]
-            + w.swap * terms["ce_swap"] + w.mse * terms["mse"]
-            + w.ssim * (1.0 - terms["ssim"]))
-    aux = (updates["batch_stats"], terms, logits_key, logits_plain,
-           logits_swap, x_key)
-    return loss, aux
+    loss = terms["ce_key"] + w.plain * terms["ce_plain"] + w.mse * terms["mse"]
+    if w.swap > 0:
+      terms["ce_swap"] = optax.softmax_cross_entropy(logits["swap"],
+                                                     y_wrong).mean()
+      loss += w.swap * terms["ce_swap"]
+    if w.ssim > 0:
+      terms["ssim"] = jnp.mean(image_metrics.ssim(x_key, x))
+      loss += w.ssim * (1.0 - terms["ssim"])
+    return loss, (updates["batch_stats"], terms, logits, x_key)
 
   (loss, aux), (c_grads, g_grads) = jax.value_and_grad(
       loss_fn, argnums=(0, 1), has_aux=True)(
           state.classifier_params, state.generator_params)
-  batch_stats, terms, logits_key, logits_plain, logits_swap, x_key = aux
+  batch_stats, terms, logits, x_key = aux
   c_updates, c_opt = protected.classifier_tx.update(
       c_grads, state.classifier_opt_state, state.classifier_params)
   g_updates, g_opt = protected.generator_tx.update(
@@ -98,9 +101,7 @@ def train_step(protected, state: TrainState, batch, rng):
   metrics = {
       "loss": loss,
       **terms,
-      "acc_key": _accuracy(logits_key, y),
-      "acc_plain": _accuracy(logits_plain, y),
-      "acc_swap": _accuracy(logits_swap, y),
+      **{f"acc_{view}": _accuracy(l, y) for view, l in logits.items()},
       "psnr": jnp.mean(image_metrics.psnr(x_key, x)),
   }
   return new_state, metrics
