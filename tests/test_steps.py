@@ -129,3 +129,33 @@ def test_frozen_generator_does_not_move(tiny_config, initial):
                                         state.generator_params)))
   moved = _moved(new_state.classifier_params, state.classifier_params)
   assert moved["head"]["kernel"] and moved["conv_init"]["kernel"]
+
+
+def test_bfloat16_compute_keeps_float32_params(tiny_config, initial):
+  tiny_config.train.dtype = "bfloat16"
+  protected, state, batch = _setup(tiny_config, initial, 6)
+  step = jax.jit(functools.partial(steps.train_step, protected))
+  new_state, metrics = step(state, batch, jax.random.key(0))
+  for leaf in jax.tree.leaves((new_state.classifier_params,
+                               new_state.generator_params)):
+    assert leaf.dtype == np.float32  # Parameters stay float32.
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  # Compute ran in bfloat16: the logits differ from the float32 step's.
+  f32 = tiny.get_config()
+  protected32, state32, _ = _setup(f32, initial, 6)
+  _, metrics32 = jax.jit(functools.partial(steps.train_step, protected32))(
+      state32, batch, jax.random.key(0))
+  assert float(metrics["ce_key"]) != float(metrics32["ce_key"])
+  np.testing.assert_allclose(float(metrics["ce_key"]),
+                             float(metrics32["ce_key"]), rtol=0.05)
+
+
+def test_zero_weight_terms_are_not_computed(tiny_config, initial):
+  tiny_config.loss.w_swap = 0.0
+  tiny_config.loss.w_ssim = 0.0
+  protected, state, batch = _setup(tiny_config, initial, 6)
+  _, metrics = jax.jit(functools.partial(steps.train_step, protected))(
+      state, batch, jax.random.key(0))
+  assert "ce_swap" not in metrics and "acc_swap" not in metrics
+  assert "ssim" not in metrics
+  assert {"ce_key", "ce_plain", "mse", "acc_key", "acc_plain"} <= set(metrics)
