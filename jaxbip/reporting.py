@@ -53,7 +53,8 @@ def save_keyed_examples(path: str, plain, keyed, residual) -> None:
       ax.set_yticks([])
       if col == 0:
         ax.set_ylabel(title)
-  fig.suptitle("Keyed examples: the key is invisible; its residual, amplified")
+  fig.suptitle("Plain test images, the same images keyed, and the key's "
+               "residual amplified")
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)
