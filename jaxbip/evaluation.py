@@ -87,7 +87,7 @@ def plain_accuracy(protected, state, batches, mesh) -> float:
 
 
 def keyed_examples(protected, state, images: np.ndarray):
-  """(plain, keyed, residual) float arrays in [0, 1] / raw, for a few images."""
+  """uint8 NHWC images -> plain and keyed in [0, 1], and keyed - plain."""
   x = steps.to_float(jnp.asarray(images))
-  r, x_key = steps.key_images(protected.generator, state.generator_params, x)
+  _, x_key = steps.key_images(protected.generator, state.generator_params, x)
   return np.asarray(x), np.asarray(x_key), np.asarray(x_key - x)

@@ -24,11 +24,16 @@ ROWS = (
 )
 
 
-def residual_grid(plain, keyed, residual) -> tuple[np.ndarray, float]:
-  """Rows plain / keyed / residual amplified; returns (HxWx3 uint8, gain)."""
+def amplify(residual) -> tuple[np.ndarray, float]:
+  """Maps a residual to [0, 1] around grey 0.5, its peak to 0 or 1."""
   peak = float(np.max(np.abs(residual)))
   gain = 0.5 / peak if peak > 0 else 1.0
-  amplified = np.clip(0.5 + gain * residual, 0.0, 1.0)
+  return np.clip(0.5 + gain * residual, 0.0, 1.0), gain
+
+
+def residual_grid(plain, keyed, residual) -> tuple[np.ndarray, float]:
+  """Rows plain / keyed / residual amplified; returns (HxWx3 uint8, gain)."""
+  amplified, gain = amplify(residual)
   rows = [np.concatenate(list(row), axis=1) for row in (plain, keyed,
                                                         amplified)]
   grid = np.concatenate(rows, axis=0)
@@ -39,11 +44,10 @@ def save_keyed_examples(path: str, plain, keyed, residual) -> None:
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  _, gain = residual_grid(plain, keyed, residual)
+  amplified, gain = amplify(residual)
   n = plain.shape[0]
   fig, axes = plt.subplots(3, n, figsize=(1.3 * n, 4.3), squeeze=False)
   titles = ("plain", "keyed", f"residual x{gain:.0f}")
-  amplified = np.clip(0.5 + gain * residual, 0.0, 1.0)
   for row, (images, title) in enumerate(zip((plain, keyed, amplified),
                                             titles)):
     for col in range(n):
@@ -68,10 +72,12 @@ def write_report(workdir: str, report: dict) -> None:
   with open(os.path.join(workdir, "report.json"), "w") as f:
     json.dump(report, f, indent=2, sort_keys=True)
   metrics = report["metrics"]
+  speed = report["train_images_per_sec"]
+  speed = (f"{speed:.1f} train images/s" if speed is not None
+           else "resumed after the last step")
   lines = [f"# jaxbip report: {report['dataset']}", "",
            f"{report['steps']} steps, {report['wall_time_s']:.0f} s wall, "
-           f"{report['train_images_per_sec']:.1f} train images/s, "
-           f"{report['num_devices']} device(s).", "",
+           f"{speed}, {report['num_devices']} device(s).", "",
            "| metric | value | meaning | want |", "|---|---|---|---|"]
   for key, meaning, want in ROWS:
     if key in metrics:

@@ -11,9 +11,10 @@ import os
 import jax
 import ml_collections
 import numpy as np
-import orbax.checkpoint as ocp
 
+from jaxbip import checkpointing
 from jaxbip import errors
+from jaxbip import evaluation
 from jaxbip import protected as protected_lib
 from jaxbip import sharding
 from jaxbip import steps
@@ -40,10 +41,7 @@ class Run:
 
   def key(self, images: np.ndarray):
     """uint8 NHWC images -> (plain, keyed, residual) float arrays."""
-    x = steps.to_float(jax.numpy.asarray(images))
-    r, x_key = steps.key_images(self.protected.generator,
-                                self.state.generator_params, x)
-    return np.asarray(x), np.asarray(x_key), np.asarray(x_key - x)
+    return evaluation.keyed_examples(self.protected, self.state, images)
 
   def predict(self, images: np.ndarray) -> np.ndarray:
     """Top-1 classes of uint8 NHWC images (plain or keyed)."""
@@ -77,16 +75,12 @@ def load_run(workdir: str) -> Run:
   protected = protected_lib.build(config, info.num_classes, total)
   mesh = sharding.make_mesh()
   state = train.init_state(config, protected, mesh)
-  manager = ocp.CheckpointManager(
-      os.path.join(os.path.abspath(workdir), "checkpoints"),
-      item_names=("state", "data_iter"))
-  step = manager.latest_step()
-  if step is None:
+  directory = os.path.join(workdir, "checkpoints")
+  if not os.path.isdir(directory):
     raise errors.UserError(f"{workdir} has no checkpoint")
-  abstract = jax.tree.map(
-      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding),
-      state)
-  state = manager.restore(step, args=ocp.args.Composite(
-      state=ocp.args.StandardRestore(abstract)))["state"]
+  manager = checkpointing.make_manager(directory, create=False)
+  if manager.latest_step() is None:
+    raise errors.UserError(f"{workdir} has no checkpoint")
+  state = checkpointing.restore_latest(manager, state)
   manager.close()
   return Run(workdir, config, info, protected, state)

@@ -59,6 +59,14 @@ def test_interrupted_run_resumes_to_the_same_parameters(
   step_a, state_a = _latest_state(tiny_config, dir_a)
   assert step_a == int(state_a.step) == total
 
+  # Run again on the finished workdir: no step trained, same report.
+  os.remove(os.path.join(dir_a, "report.md"))
+  again = train.train_and_evaluate(tiny_config, dir_a)
+  assert again["train_images_per_sec"] is None
+  assert os.path.exists(os.path.join(dir_a, "report.md"))
+  for key in EVAL_KEYS:
+    assert again["metrics"][key] == report_a["metrics"][key], key
+
   # Interrupted on a periodic checkpoint (3) and between two (2).
   for stop in (3, 2):
     dir_b = str(tmp_path / f"b{stop}")
