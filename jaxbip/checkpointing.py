@@ -1,10 +1,21 @@
-"""Orbax checkpoints of a run: the train state and the grain iterator state."""
+"""Orbax checkpoints of a run: the train state and the grain iterator state.
 
+Each finished checkpoint gets `jaxbip_sha256.json`, the sha256 of every file
+in it. A damaged checkpoint (truncated, corrupt) is then found before Orbax
+reads it, reported in one line, moved aside to `<step>.damaged`, and the
+previous good one is used.
+"""
+
+import hashlib
+import json
 import os
 
+from absl import logging
 import grain
 import jax
 import orbax.checkpoint as ocp
+
+from jaxbip import errors
 
 
 def make_manager(directory: str, keep: int | None = None,
@@ -16,21 +27,60 @@ def make_manager(directory: str, keep: int | None = None,
       item_names=("state", "data_iter"))
 
 
+CHECKSUMS = "jaxbip_sha256.json"
+
+
+def _file_digests(step_dir: str) -> dict[str, str]:
+  digests = {}
+  for root, _, files in os.walk(step_dir):
+    for name in files:
+      path = os.path.join(root, name)
+      rel = os.path.relpath(path, step_dir)
+      if rel == CHECKSUMS:
+        continue
+      with open(path, "rb") as f:
+        digests[rel] = hashlib.file_digest(f, "sha256").hexdigest()
+  return digests
+
+
 def save(manager: ocp.CheckpointManager, step: int, state, data_iter) -> None:
+  """Saves and waits for the commit, then records the files' checksums."""
   manager.save(step, args=ocp.args.Composite(
       state=ocp.args.StandardSave(state),
       data_iter=grain.checkpoint.CheckpointSave(data_iter)))
+  manager.wait_until_finished()
+  if jax.process_index() == 0:
+    step_dir = os.path.join(str(manager.directory), str(step))
+    if os.path.isdir(step_dir):
+      with open(os.path.join(step_dir, CHECKSUMS), "w") as f:
+        json.dump(_file_digests(step_dir), f, indent=0, sort_keys=True)
 
 
-def restore_latest(manager: ocp.CheckpointManager, state, data_iter=None):
-  """Restores the latest checkpoint into `state`'s shapes and shardings.
+def damage(directory: str, step: int) -> str | None:
+  """Why checkpoint `step` does not match its checksums, or None if it does.
 
-  `data_iter`, when given, is restored in place. Returns the restored state,
-  or `state` itself when there is no checkpoint yet.
+  A checkpoint without a checksum file (a run killed between commit and
+  checksum) cannot be checked here: None, and Orbax's own reading decides.
   """
-  step = manager.latest_step()
-  if step is None:
-    return state
+  step_dir = os.path.join(directory, str(step))
+  path = os.path.join(step_dir, CHECKSUMS)
+  if not os.path.exists(path):
+    return None
+  try:
+    with open(path) as f:
+      expected = json.load(f)
+  except (OSError, ValueError):
+    return f"unreadable {CHECKSUMS}"
+  actual = _file_digests(step_dir)
+  for rel, digest in sorted(expected.items()):
+    if rel not in actual:
+      return f"missing file {rel}"
+    if actual[rel] != digest:
+      return f"file {rel} does not match its checksum"
+  return None
+
+
+def _restore(manager, step, state, data_iter):
   abstract = jax.tree.map(
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding),
       state)
@@ -38,3 +88,53 @@ def restore_latest(manager: ocp.CheckpointManager, state, data_iter=None):
   if data_iter is not None:
     items["data_iter"] = grain.checkpoint.CheckpointRestore(data_iter)
   return manager.restore(step, args=ocp.args.Composite(**items))["state"]
+
+
+def _move_aside(directory: str, step: int) -> None:
+  """Renames a damaged step out of Orbax's sight, keeping it for inspection."""
+  source = os.path.join(directory, str(step))
+  target, n = f"{source}.damaged", 1
+  while os.path.exists(target):
+    target, n = f"{source}.damaged{n}", n + 1
+  os.rename(source, target)
+
+
+def restore_latest(manager: ocp.CheckpointManager, state, data_iter=None, *,
+                   move_damaged: bool = True):
+  """Restores the newest good checkpoint into `state`'s shapes and shardings.
+
+  `data_iter`, when given, is restored in place. Returns the restored state,
+  or `state` itself when there is no checkpoint yet. Damaged checkpoints
+  newer than the one restored are moved aside (unless `move_damaged` is
+  False), so training can save those steps again. If every checkpoint is
+  damaged, raises UserError and changes nothing.
+  """
+  steps = sorted(manager.all_steps(), reverse=True)
+  damaged = []
+  for step in steps:
+    reason = damage(str(manager.directory), step)
+    if reason is None:
+      try:
+        restored = _restore(manager, step, state, data_iter)
+      except Exception as e:  # pylint: disable=broad-except
+        reason = f"{type(e).__name__}: {str(e).strip()[:200]}"
+    if reason is not None:
+      logging.warning("Checkpoint %d in %s is damaged (%s); trying the "
+                      "previous one.", step, manager.directory, reason)
+      damaged.append(step)
+      continue
+    if damaged and move_damaged:
+      if jax.process_index() == 0:
+        for bad in damaged:
+          _move_aside(str(manager.directory), bad)
+      if jax.process_count() > 1:
+        from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+        multihost_utils.sync_global_devices("jaxbip_move_damaged")
+      manager.reload()
+    return restored
+  if damaged:
+    raise errors.UserError(
+        f"no usable checkpoint in {manager.directory}: step(s) "
+        f"{', '.join(map(str, damaged))} are damaged; nothing was changed. "
+        "Move them away to start afresh.")
+  return state

@@ -10,6 +10,7 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
+from jaxbip import distributed
 from jaxbip import errors
 from jaxbip import platform_defaults
 from jaxbip import metric_writer
@@ -19,6 +20,13 @@ FLAGS = flags.FLAGS
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where checkpoints, logs and "
                                "the report go; resumes when it has a "
                                "checkpoint.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None, "HOST:PORT of process 0, for multi-process "
+    "runs outside SLURM / TPU pods (e.g. launch/multiprocess_cpu.sh).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None,
+                                      "Processes in a multi-process run.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None,
+                                   "This process's index, 0..N-1.")
 config_flags.DEFINE_config_file("config", None, "A config file under configs/.",
                                 lock_config=True)
 flags.mark_flags_as_required(["config", "workdir"])
@@ -61,6 +69,11 @@ def main(argv):
     _fail(f"cannot load the config file: {reason}")
   platform_defaults.split_cpu_into_devices(
       (config.train.batch_size, config.eval.batch_size))
+  try:
+    distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,
+                           _PROCESS_ID.value)
+  except ValueError as e:
+    _fail(str(e))
   try:
     report = train.train_and_evaluate(config, _WORKDIR.value)
   except errors.UserError as e:

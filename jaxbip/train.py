@@ -21,6 +21,8 @@ from jaxbip import config_validation
 from jaxbip import errors
 from jaxbip import evaluation
 from jaxbip import metric_writer
+from jaxbip import params_hash
+from jaxbip import preemption
 from jaxbip import protected as protected_lib
 from jaxbip import reporting
 from jaxbip import sharding
@@ -102,13 +104,14 @@ def jit_train_step(protected, mesh, mode: str = "protected"):
 
 def fit(config, protected, builder, mesh, writer, *, mode: str,
         checkpoint_dir: str, total_steps: int, max_steps: int | None = None,
-        on_eval=None):
+        on_eval=None, watcher: preemption.PreemptionWatcher | None = None):
   """Trains `mode` ('protected' or 'baseline') up to `total_steps`.
 
   Resumes from the latest checkpoint in `checkpoint_dir` (state and data
   iterator). With `max_steps`, stops after that many steps of this call and
-  checkpoints (a time-boxed job, or a simulated preemption). `on_eval(state,
-  step)` is called every `config.train.eval_every` steps.
+  checkpoints (a time-boxed job). `on_eval(state, step)` is called every
+  `config.train.eval_every` steps. When `watcher` says so (SIGTERM), stops at
+  the next step boundary and checkpoints.
   Returns (state, stats).
   """
   root = jax.random.key(config.seed)
@@ -143,8 +146,10 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
     else:
       steps_interval += 1
     done = step + 1
-    if done % config.train.log_every == 0 or done % \
-        config.train.checkpoint_every == 0 or done == end:
+    stop = watcher is not None and watcher.should_stop(done)
+    boundary = (done % config.train.checkpoint_every == 0 or done == end
+                or stop)
+    if done % config.train.log_every == 0 or boundary:
       host = jax.device_get(pending)
       _check_finite(host, done - len(host))
       last_metrics = _mean_metrics(host)
@@ -160,21 +165,30 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
       writer.write_scalars(done, {prefix + k: v
                                   for k, v in last_metrics.items()})
       t_interval, steps_interval = time.perf_counter(), 0
-    if done % config.train.checkpoint_every == 0 or done == end:
+    if boundary:
       checkpointing.save(manager, done, state, data_iter)
+    if stop:
+      break
     if (on_eval is not None and config.train.eval_every
         and done % config.train.eval_every == 0 and done != end):
       on_eval(state, done)
   manager.wait_until_finished()
   manager.close()
   stats = {
-      "steps_this_run": end - start,
+      "steps_this_run": int(state.step) - start,
       "compile_s": compile_s,
       "images_per_sec": (batch_size * timed_steps / timed_s
                          if timed_s else None),
       "last_train_metrics": last_metrics,
   }
   return state, stats
+
+
+def _stopped(writer, mode: str, step: int, total: int) -> None:
+  logging.info("[%s] stopped at step %d of %d; run the same command to "
+               "resume.", mode, step, total)
+  writer.close()
+  return None
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
@@ -220,24 +234,28 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         f"{k} {v:.4g}" for k, v in metrics.items()))
     return metrics
 
-  state, stats = fit(config, protected, builder, mesh, writer,
-                     mode="protected",
-                     checkpoint_dir=os.path.join(workdir, "checkpoints"),
-                     total_steps=total_steps, max_steps=max_steps,
-                     on_eval=run_eval)
-  if int(state.step) < total_steps:
-    logging.info("Stopped at step %d of %d; run the same command to resume.",
-                 int(state.step), total_steps)
-    writer.close()
-    return None
-  metrics = run_eval(state, total_steps)
+  watcher = preemption.PreemptionWatcher()
+  try:
+    state, stats = fit(config, protected, builder, mesh, writer,
+                       mode="protected",
+                       checkpoint_dir=os.path.join(workdir, "checkpoints"),
+                       total_steps=total_steps, max_steps=max_steps,
+                       on_eval=run_eval, watcher=watcher)
+    if int(state.step) < total_steps:
+      return _stopped(writer, "protected", int(state.step), total_steps)
+    metrics = run_eval(state, total_steps)
 
-  baseline_stats = None
+    baseline_stats = None
+    if config.eval.baseline:
+      base_state, baseline_stats = fit(
+          config, protected, builder, mesh, writer, mode="baseline",
+          checkpoint_dir=os.path.join(workdir, "baseline", "checkpoints"),
+          total_steps=total_steps, watcher=watcher)
+      if int(base_state.step) < total_steps:
+        return _stopped(writer, "baseline", int(base_state.step), total_steps)
+  finally:
+    watcher.close()
   if config.eval.baseline:
-    base_state, baseline_stats = fit(
-        config, protected, builder, mesh, writer, mode="baseline",
-        checkpoint_dir=os.path.join(workdir, "baseline", "checkpoints"),
-        total_steps=total_steps)
     metrics["acc_baseline"] = evaluation.plain_accuracy(
         protected, base_state,
         pipeline.eval_batches(config, builder, config.eval.batch_size), mesh)
@@ -264,6 +282,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       "train_images_per_sec": stats["images_per_sec"],
       "compile_s": stats["compile_s"],
       "baseline": baseline_stats,
+      "params_sha256": params_hash.params_sha256(state),
       "num_devices": jax.device_count(),
       "num_processes": jax.process_count(),
       "config": json.loads(config.to_json_best_effort()),

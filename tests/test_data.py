@@ -71,12 +71,12 @@ def test_train_dataset_shards_disjointly_over_two_processes(
   seen = []
   for p in range(2):
     _as_process(monkeypatch, p, 2)
-    shard_len = len(range(p, n, 2))
-    # Global batch 2: one example per process per step, so the first
-    # `shard_len` steps are exactly one (shuffled) epoch of the local shard.
+    # Global batch 2: process p reads position 2 * step + p of the shuffled
+    # epoch, so the first (n - p + 1) // 2 steps stay inside the first epoch.
+    steps_in_epoch = (n - p + 1) // 2
     it = iter(pipeline.train_dataset(tiny_config, builder, 2, seed=0))
     keys = []
-    for _ in range(shard_len):
+    for _ in range(steps_in_epoch):
       batch = next(it)
       assert batch["image"].shape == (1, 32, 32, 3)
       assert batch["image"].dtype == np.uint8
@@ -84,10 +84,26 @@ def test_train_dataset_shards_disjointly_over_two_processes(
       key = _key(batch["image"][0])
       assert reference[key] == int(batch["label"][0])  # Label travels along.
       keys.append(key)
-    assert len(set(keys)) == shard_len  # An epoch: no example twice.
-    seen.append(set(keys))
-  assert not seen[0] & seen[1]
-  assert seen[0] | seen[1] == set(reference)
+    assert len(set(keys)) == steps_in_epoch  # An epoch: no example twice.
+    seen.append(keys)
+  assert not set(seen[0]) & set(seen[1])
+  assert set(seen[0]) | set(seen[1]) == set(reference)
+
+
+def test_global_batches_do_not_depend_on_the_process_count(
+    tiny_config, builder, monkeypatch):
+  """2 processes x 8 examples read exactly the global batches of 1 x 16."""
+  _as_process(monkeypatch, 0, 1)
+  it = iter(pipeline.train_dataset(tiny_config, builder, 16, seed=3))
+  single = [next(it)["image"] for _ in range(5)]
+  halves = []
+  for p in range(2):
+    _as_process(monkeypatch, p, 2)
+    it = iter(pipeline.train_dataset(tiny_config, builder, 16, seed=3))
+    halves.append([next(it)["image"] for _ in range(5)])
+  for step in range(5):
+    np.testing.assert_array_equal(
+        np.concatenate([halves[0][step], halves[1][step]]), single[step])
 
 
 def test_train_dataset_local_batch_is_global_over_process_count(
@@ -122,14 +138,15 @@ def test_eval_batches_shard_disjointly_over_two_processes(
     _as_process(monkeypatch, p, 2)
     results.append(_eval_pass(tiny_config, builder, 64))
   (real0, pad0, nb0), (real1, pad1, nb1) = results
-  assert nb0 == nb1  # Every process runs the same number of eval steps.
-  assert len(real0) == len(set(real0)) == 180
-  assert len(real1) == len(set(real1)) == 180
+  assert nb0 == nb1 == -(-360 // 64)  # Same number of eval steps everywhere.
+  # 360 = 5 x 64 + 40: process 0 reads 6 x 32 real examples, process 1
+  # 5 x 32 + 8, and pads the rest of the last global batch.
+  assert len(real0) == len(set(real0)) == 192 and not pad0
+  assert len(real1) == len(set(real1)) == 168 and len(pad1) == 24
   assert not set(real0) & set(real1)
   assert set(real0) | set(real1) == set(reference)
-  # Padding (masked out) repeats the process's own real examples.
-  assert pad0 and set(pad0) <= set(real0)
-  assert set(pad1) <= set(real1)
+  # Padding (masked out) carries real images of the split.
+  assert set(pad1) <= set(reference)
 
 
 def test_eval_batches_single_process_cover_the_split_once(tiny_config,

@@ -127,16 +127,38 @@ def local_batch_size(global_batch: int) -> int:
   return global_batch // jax.process_count()
 
 
-def _shard(ds: grain.MapDataset) -> grain.MapDataset:
-  return ds[jax.process_index()::jax.process_count()]
+class _ProcessSlices(grain.MapDataset):
+  """This process's slice of each global batch of `parent`, in order.
+
+  Element i is element (i // local) * global + p * local + i % local of the
+  parent, where local = global / process_count and p = process_index.
+  """
+
+  def __init__(self, parent: grain.MapDataset, global_batch: int):
+    super().__init__(parent)
+    self._global = global_batch
+    self._local = local_batch_size(global_batch)
+    self._offset = jax.process_index() * self._local
+
+  def __len__(self) -> int:
+    return len(self._parents[0]) // self._global * self._local
+
+  def __getitem__(self, index):
+    if isinstance(index, slice):
+      return self.slice(index)
+    step, within = divmod(index, self._local)
+    return self._parents[0][step * self._global + self._offset + within]
+
+  def __str__(self) -> str:
+    return f"ProcessSlices(global_batch={self._global})"
 
 
 def train_dataset(config: ml_collections.ConfigDict, builder,
                   global_batch: int, seed: int) -> grain.IterDataset:
   """Endless, shuffled (per epoch), batched local shard of the train split."""
   source = builder.as_data_source(config.data.train_split)
-  ds = _shard(grain.MapDataset.source(source))
-  ds = ds.seed(seed).shuffle().repeat()
+  ds = grain.MapDataset.source(source).seed(seed).shuffle().repeat()
+  ds = _ProcessSlices(ds, global_batch)
   ds = ds.map(Preprocess(config.data.image_size))
   if config.data.augment != "none":
     ds = ds.random_map(Augment(flip=config.data.augment == "crop_flip"))
@@ -150,22 +172,21 @@ def train_dataset(config: ml_collections.ConfigDict, builder,
 
 def eval_batches(config: ml_collections.ConfigDict, builder,
                  global_batch: int) -> Iterator[tuple[dict, np.ndarray]]:
-  """One pass over the local shard of the eval split: (batch, mask) pairs.
+  """One pass over the eval split: this process's (batch, mask) pairs.
 
-  Every process yields the same number of batches; the last ones are padded
-  with the shard's first examples and masked out (mask False), so a padded
-  row never counts but still carries a real image.
+  The split is cut into global batches in order, the last one padded to
+  full size with examples from the start of the split, masked out (mask
+  False): a padded row never counts but still carries a real image.
   """
   source = builder.as_data_source(config.data.eval_split)
-  ds = _shard(grain.MapDataset.source(source)).map(
-      Preprocess(config.data.image_size))
-  local_bs = local_batch_size(global_batch)
-  per_process = -(-len(source) // jax.process_count())
-  num_batches = -(-per_process // local_bs)
-  n = len(ds)
+  n = len(source)
+  num_batches = -(-n // global_batch)
+  positions = grain.MapDataset.range(num_batches * global_batch)
+  ds = _ProcessSlices(positions, global_batch)
+  prep = Preprocess(config.data.image_size)
+  local = local_batch_size(global_batch)
   for b in range(num_batches):
-    idx = np.arange(b * local_bs, (b + 1) * local_bs)
-    mask = idx < n
-    examples = [ds[int(i) if i < n else int(i % max(n, 1))] for i in idx]
+    idx = np.array([ds[i] for i in range(b * local, (b + 1) * local)])
+    examples = [prep.map(source[int(i % n)]) for i in idx]
     batch = {k: np.stack([e[k] for e in examples]) for k in examples[0]}
-    yield batch, mask
+    yield batch, idx < n
