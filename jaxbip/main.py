@@ -8,12 +8,13 @@ import sys
 
 from absl import app
 from absl import flags
+import jax
 from ml_collections import config_flags
 
 from jaxbip import distributed
 from jaxbip import errors
-from jaxbip import platform_defaults
 from jaxbip import metric_writer
+from jaxbip import platform_defaults
 from jaxbip import train
 
 FLAGS = flags.FLAGS
@@ -81,7 +82,7 @@ def main(argv):
   except errors.NonFiniteError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(1)
-  if report is not None:
+  if report is not None and jax.process_index() == 0:
     m = report["metrics"]
     print(f"acc_authorized {m['acc_authorized']:.4f}  acc_unauthorized "
           f"{m['acc_unauthorized']:.4f}  psnr {m['psnr']:.2f} dB  "
