@@ -36,6 +36,11 @@ CONFIG_FILE = "config.json"  # The run's config, for tools and notebooks.
 _INIT, _TRAIN, _EVAL = 0, 1, 2
 
 
+def eval_rng(config: ml_collections.ConfigDict) -> jax.Array:
+  """The RNG of evaluation (noise views), the same for every evaluation."""
+  return jax.random.fold_in(jax.random.key(config.seed), _EVAL)
+
+
 def num_train_steps(config: ml_collections.ConfigDict, num_train: int) -> int:
   if config.train.num_steps > 0:
     return config.train.num_steps
@@ -221,14 +226,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       lambda: evaluation.wrong_key_params(protected, config.seed, image_shape),
       out_shardings=sharding.replicated(mesh))
   eval_fn = evaluation.make_eval_fn(protected, mesh)
-  eval_rng = jax.random.fold_in(jax.random.key(config.seed), _EVAL)
+  rng_eval = eval_rng(config)
   writer = metric_writer.MetricWriter(os.path.join(workdir, "tensorboard"))
 
   def run_eval(state, step):
     metrics = evaluation.evaluate(
         eval_fn, state, wrong_params,
         pipeline.eval_batches(config, builder, config.eval.batch_size), mesh,
-        eval_rng)
+        rng_eval)
     writer.write_scalars(step, {"eval_" + k: v for k, v in metrics.items()})
     logging.info("[eval] step %d | %s", step, " ".join(
         f"{k} {v:.4g}" for k, v in metrics.items()))
