@@ -70,6 +70,7 @@ def main(argv):
     _fail(f"cannot load the config file: {reason}")
   platform_defaults.split_cpu_into_devices(
       (config.train.batch_size, config.eval.batch_size))
+  platform_defaults.enable_compilation_cache()
   try:
     distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,
                            _PROCESS_ID.value)

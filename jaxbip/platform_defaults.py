@@ -30,3 +30,21 @@ def split_cpu_into_devices(batch_sizes: tuple[int, ...],
                if all(b > 0 and b % k == 0 for b in batch_sizes)] or [1])
   os.environ["XLA_FLAGS"] = f"{flags} --{_DEVICE_FLAG}={count}".strip()
   return count
+
+
+def enable_compilation_cache() -> str | None:
+  """Keeps compiled programs on disk, so a second run skips compiling.
+
+  Uses $JAX_COMPILATION_CACHE_DIR when set, else ~/.cache/jaxbip/jax.
+  Returns the directory, or None when the user disabled it by setting the
+  variable to the empty string.
+  """
+  import jax  # pylint: disable=g-import-not-at-top
+  directory = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+  if directory == "":
+    return None
+  directory = directory or os.path.expanduser("~/.cache/jaxbip/jax")
+  jax.config.update("jax_compilation_cache_dir", directory)
+  # The digits steps compile in ~1-10 s each; cache everything above 0.5 s.
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+  return directory
