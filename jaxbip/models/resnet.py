@@ -93,6 +93,8 @@ class ResNet(nn.Module):
                            conv=conv, norm=norm,
                            name=f"stage{i + 1}_block{j + 1}")(x)
     x = jnp.mean(x, axis=(1, 2))
+    # The pooled last-layer channels, for fine-pruning (jaxbip.attacks).
+    self.sow("intermediates", "features", x)
     x = nn.Dense(self.num_classes, dtype=self.dtype, name="head")(x)
     return x.astype(jnp.float32)
 

@@ -1,0 +1,39 @@
+"""Attacks a pirate who stole the protected classifier can try.
+
+Each attack module has `run(run, cfg, test) -> {"budget": ..., "results":
+[...]}`, where `run` is a `jaxbip.runs.Run`, `cfg` the attack config
+(`default_config()`), and `test` a `common.TestSet`. `jaxbip.attack` adds
+the accuracies before the attack, the wall time and the config, and writes
+`WORKDIR/attacks/NAME.json`.
+"""
+
+import ml_collections
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """Attack settings; override with --config.attack.NAME=VALUE."""
+  cfg = ml_collections.ConfigDict()
+  cfg.seed = 0  # The pirate's randomness (data subset, init, order).
+  # Fractions of the labelled train split the pirate holds (finetune,
+  # fineprune, forge).
+  cfg.fractions = (0.01, 0.05, 0.10)
+  cfg.epochs = 5  # Fine-tuning epochs over the pirate's data.
+  cfg.batch_size = 32
+  cfg.learning_rate = 1e-3
+  cfg.prune_rates = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+  # fineprune: fraction of the last conv layer's channels removed (the least
+  # active on plain data), then fine-tuning on `fineprune_fraction` data.
+  cfg.fineprune_rates = (0.25, 0.5, 0.75)
+  cfg.fineprune_fraction = 0.05
+  cfg.jpeg_qualities = (90, 70, 50, 30)
+  cfg.noise_stds = (2.0, 5.0, 10.0)  # Gaussian noise, 0-255 units.
+  cfg.blur_sigmas = (0.5, 1.0)  # Gaussian blur, pixels.
+  cfg.resize_scales = (0.75, 0.5)  # Down- then up-sampling (bilinear).
+  cfg.forge_steps = 300  # forge: the pirate's key-generator training steps.
+  cfg.forge_learning_rate = 1e-3
+  # distill: queries are plain train images (this fraction of the split);
+  # the deployed model answers "top1" (labels) or "probs" (probabilities).
+  cfg.distill_fraction = 1.0
+  cfg.distill_outputs = "top1"
+  cfg.distill_epochs = 10
+  return cfg

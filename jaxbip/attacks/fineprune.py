@@ -1,0 +1,70 @@
+"""Fine-pruning (Liu et al., 2018): prune dormant channels, then fine-tune.
+
+A backdoor often hides in last-layer channels that plain data leaves
+inactive. The pirate removes the fraction `rate` of the last convolutional
+layer's channels least active on its plain data (their weights into the
+classifier head set to zero, and kept at zero), then fine-tunes on that data.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxbip import steps
+from jaxbip.attacks import common
+from jaxbip.attacks import finetune
+
+
+def channel_activity(classifier, variables, images) -> np.ndarray:
+  """Mean pooled activation of each last-layer channel over `images`."""
+  @jax.jit
+  def features(x):
+    _, state = classifier.apply(variables, steps.to_float(x), train=False,
+                                mutable=["intermediates"])
+    return state["intermediates"]["features"][0]
+  batches = [np.asarray(features(jnp.asarray(images[i:i + 120])))
+             for i in range(0, len(images), 120)]
+  return np.concatenate(batches).mean(axis=0)
+
+
+def head_mask(params, activity: np.ndarray, rate: float):
+  """Mask that zeroes the head's input rows of the least active channels."""
+  order = np.argsort(activity)
+  pruned = order[:int(round(rate * len(order)))]
+  keep = np.ones(len(order), np.float32)
+  keep[pruned] = 0.0
+  mask = jax.tree.map(jnp.ones_like, params)
+  mask["head"]["kernel"] = jnp.broadcast_to(
+      jnp.asarray(keep)[:, None], params["head"]["kernel"].shape)
+  return mask
+
+
+def run(run, cfg, test):
+  rates = [float(r) for r in cfg.fineprune_rates]
+  for r in rates:
+    if not 0.0 <= r <= 1.0:
+      raise ValueError(f"fineprune rates must be in [0, 1], got {r}")
+  p = finetune.check_fraction(cfg.fineprune_fraction)
+  classifier = run.protected.classifier
+  stolen = common.classifier_variables(run)
+  images, labels = common.pirate_data(run, p, cfg.seed)
+  activity = channel_activity(classifier, stolen, images)
+  results = []
+  for rate in rates:
+    mask = head_mask(stolen["params"], activity, rate)
+    pruned = {**stolen, "params": jax.tree.map(lambda a, m: a * m,
+                                               stolen["params"], mask)}
+    after_prune = test.accuracies(classifier, pruned)
+    tuned = common.finetune(classifier, pruned, images, labels,
+                            epochs=cfg.epochs, batch_size=cfg.batch_size,
+                            learning_rate=cfg.learning_rate, seed=cfg.seed,
+                            mask=mask)
+    results.append({
+        "setting": {"rate": rate, "fraction": p},
+        **test.accuracies(classifier, tuned),
+        "acc_authorized_pruned_only": after_prune["acc_authorized"],
+        "acc_unauthorized_pruned_only": after_prune["acc_unauthorized"],
+    })
+  return {"budget": {"rates": rates, "fraction": p,
+                     "labelled_images": len(images), "epochs": cfg.epochs},
+          "results": results}

@@ -1,0 +1,32 @@
+"""Fine-tuning: the pirate retrains the stolen classifier on its own data.
+
+For each fraction p, a random p of the train split with true labels, plain
+images, `epochs` of Adam. Success for the pirate: acc_unauthorized rises.
+"""
+
+from jaxbip.attacks import common
+
+
+def check_fraction(p: float) -> float:
+  p = float(p)
+  if not 0.0 < p <= 1.0:
+    raise ValueError(f"a data fraction must be in (0, 1], got {p}")
+  return p
+
+
+def run(run, cfg, test):
+  fractions = [check_fraction(p) for p in cfg.fractions]
+  classifier = run.protected.classifier
+  stolen = common.classifier_variables(run)
+  results, sizes = [], []
+  for p in fractions:
+    images, labels = common.pirate_data(run, p, cfg.seed)
+    sizes.append(len(images))
+    tuned = common.finetune(classifier, stolen, images, labels,
+                            epochs=cfg.epochs, batch_size=cfg.batch_size,
+                            learning_rate=cfg.learning_rate, seed=cfg.seed)
+    results.append({"setting": {"fraction": p, "images": len(images)},
+                    **test.accuracies(classifier, tuned)})
+  return {"budget": {"fractions": fractions, "labelled_images": sizes,
+                     "epochs": cfg.epochs, "learning_rate": cfg.learning_rate},
+          "results": results}
