@@ -1,0 +1,156 @@
+"""Key forgery: the pirate trains a key generator of its own.
+
+The pirate holds the stolen classifier f (frozen: weights and BatchNorm
+statistics) and a fraction p of labelled train images, and trains a fresh
+generator G' of the defender's architecture so that f answers correctly on
+clip(x + G'(x), 0, 1):
+
+  loss = CE(f(clip(x + G'(x), 0, 1)), y) + w_mse mean(G'(x)^2)
+
+with the defender's own `w_mse`, so the forged key is held to the same
+invisibility. If a few labelled images suffice, the protection is only as
+strong as the secrecy of the recipe, not of the key.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxbip import image_metrics
+from jaxbip import protected as protected_lib
+from jaxbip import sharding
+from jaxbip import steps
+from jaxbip.attacks import common
+
+# fold_in tags of the attack's random streams.
+_INIT, _ORDER = 0, 1
+
+
+def check_config(cfg) -> None:
+  """ValueError, naming the field, for settings the attack cannot use."""
+  fractions = tuple(cfg.fractions)
+  if not fractions:
+    raise ValueError("forge: cfg.fractions is empty; give at least one "
+                     "fraction of the train split in (0, 1]")
+  for p in fractions:
+    if not 0.0 < p <= 1.0:
+      raise ValueError(f"forge: every fraction in cfg.fractions must be in "
+                       f"(0, 1], got {p!r}")
+  if int(cfg.forge_steps) < 1 or int(cfg.forge_steps) != cfg.forge_steps:
+    raise ValueError(f"forge: cfg.forge_steps must be a positive integer, "
+                     f"got {cfg.forge_steps!r}")
+  if not cfg.forge_learning_rate > 0:
+    raise ValueError(f"forge: cfg.forge_learning_rate must be > 0, got "
+                     f"{cfg.forge_learning_rate!r}")
+  if int(cfg.batch_size) < 1:
+    raise ValueError(f"forge: cfg.batch_size must be >= 1, got "
+                     f"{cfg.batch_size!r}")
+
+
+def forge_step(classifier, generator, tx, w_mse, variables, gen_params,
+               opt_state, images, labels):
+  """One Adam step of the forged generator; the classifier never changes.
+
+  The first four arguments are static (bind them with functools.partial
+  before jitting); `variables` are the stolen classifier's, read only.
+  """
+  x = steps.to_float(images)
+
+  def loss_fn(g_params):
+    r, x_key = steps.key_images(generator, g_params, x)
+    # Eval mode: the pirate cannot change the deployed BatchNorm statistics,
+    # and the deployed model will score the forged images in eval mode too.
+    logits = classifier.apply(variables, x_key, train=False)
+    ce = optax.softmax_cross_entropy_with_integer_labels(
+        logits.astype(jnp.float32), labels).mean()
+    mse = jnp.mean(jnp.square(r))
+    return ce + w_mse * mse, {"ce": ce, "mse": mse}
+
+  (loss, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(gen_params)
+  updates, opt_state = tx.update(grads, opt_state, gen_params)
+  gen_params = optax.apply_updates(gen_params, updates)
+  return gen_params, opt_state, {"loss": loss, **terms}
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _forged_images(generator, gen_params, images):
+  """uint8 images keyed by the forged generator (rounded like a saved PNG),
+  and the PSNR of each against its plain original."""
+  x = steps.to_float(images)
+  _, x_key = steps.key_images(generator, gen_params, x)
+  keyed = jnp.round(255.0 * x_key).astype(jnp.uint8)
+  # PSNR of the image the classifier is actually scored on (after rounding).
+  return keyed, image_metrics.psnr(steps.to_float(keyed), x)
+
+
+def forge_keys(generator, gen_params, images: np.ndarray):
+  """(uint8 forged keyed images, per-image PSNR) in eval-sized batches."""
+  keyed, psnr = [], []
+  for i in range(0, len(images), common.EVAL_BATCH):
+    k, p = _forged_images(generator, gen_params,
+                          jnp.asarray(images[i:i + common.EVAL_BATCH]))
+    keyed.append(np.asarray(k))
+    psnr.append(np.asarray(p))
+  return np.concatenate(keyed), np.concatenate(psnr)
+
+
+def batch_indices(rng, n: int, batch_size: int, num_steps: int):
+  """`num_steps` index batches: a fresh permutation per pass over n images,
+  the incomplete tail of each pass dropped (every batch has one shape, so the
+  step compiles once)."""
+  per_epoch = n // batch_size
+  for step in range(num_steps):
+    epoch, i = divmod(step, per_epoch)
+    if i == 0:
+      order = np.asarray(jax.random.permutation(jax.random.fold_in(rng, epoch),
+                                                n))
+    yield order[i * batch_size:(i + 1) * batch_size]
+
+
+def run(run, cfg, test: common.TestSet) -> dict:  # pylint: disable=redefined-outer-name
+  """Forges a key with each fraction of labelled data in `cfg.fractions`."""
+  check_config(cfg)
+  num_steps = int(cfg.forge_steps)
+  classifier = run.protected.classifier
+  # One host copy of the stolen weights: the training below then runs on one
+  # device instead of being replicated over the run's whole mesh.
+  variables = sharding.to_host(common.classifier_variables(run))
+  generator = protected_lib.build_generator(run.config)
+  tx = optax.adam(cfg.forge_learning_rate)
+  step = jax.jit(functools.partial(forge_step, classifier, generator, tx,
+                                   float(run.config.loss.w_mse)))
+
+  rng = jax.random.key(cfg.seed)
+  size = run.config.data.image_size
+  # One initial generator for every fraction, so results differ by the data
+  # alone. The zero output conv makes it start from no residual at all.
+  init_params = jax.jit(generator.init)(
+      jax.random.fold_in(rng, _INIT),
+      jnp.zeros((1, size, size, 3), jnp.float32))["params"]
+
+  results, counts = [], []
+  for i, p in enumerate(cfg.fractions):
+    images, labels = common.pirate_data(run, p, cfg.seed)
+    counts.append(len(images))
+    gen_params, opt_state = init_params, tx.init(init_params)
+    bs = min(int(cfg.batch_size), len(images))
+    order_rng = jax.random.fold_in(jax.random.fold_in(rng, _ORDER), i)
+    for idx in batch_indices(order_rng, len(images), bs, num_steps):
+      gen_params, opt_state, _ = step(variables, gen_params, opt_state,
+                                      jnp.asarray(images[idx]),
+                                      jnp.asarray(labels[idx]))
+    forged, psnr = forge_keys(generator, gen_params, test.images)
+    results.append({
+        "setting": {"fraction": float(p), "steps": num_steps},
+        "acc_forged": common.accuracy(classifier, variables, forged,
+                                      test.labels),
+        "psnr_forged": float(np.mean(psnr)),
+    })
+  return {
+      "budget": {"fractions": [float(p) for p in cfg.fractions],
+                 "steps": num_steps, "labelled_images": counts},
+      "results": results,
+  }
