@@ -11,6 +11,7 @@ stays near the teacher's acc_unauthorized.
 
 import functools
 
+from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -113,6 +114,7 @@ def run(run, cfg, test: common.TestSet) -> dict:  # pylint: disable=redefined-ou
   bs = min(int(cfg.batch_size), n)
   order_rng = jax.random.fold_in(rng, _ORDER)
   for epoch in range(epochs):
+    logging.info("distill: epoch %d/%d over %d queries", epoch + 1, epochs, n)
     order = np.asarray(jax.random.permutation(
         jax.random.fold_in(order_rng, epoch), n))
     # The incomplete last batch is dropped: one batch shape, one compile.

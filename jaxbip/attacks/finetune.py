@@ -4,6 +4,8 @@ For each fraction p, a random p of the train split with true labels, plain
 images, `epochs` of Adam. Success for the pirate: acc_unauthorized rises.
 """
 
+from absl import logging
+
 from jaxbip.attacks import common
 
 
@@ -27,6 +29,8 @@ def run(run, cfg, test):
                             learning_rate=cfg.learning_rate, seed=cfg.seed)
     results.append({"setting": {"fraction": p, "images": len(images)},
                     **test.accuracies(classifier, tuned)})
+    logging.info("finetune: p=%g (%d images): %s", p, len(images),
+                 results[-1])
   return {"budget": {"fractions": fractions, "labelled_images": sizes,
                      "epochs": cfg.epochs, "learning_rate": cfg.learning_rate},
           "results": results}

@@ -14,6 +14,7 @@ strong as the secrecy of the recipe, not of the key.
 
 import functools
 
+from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -149,6 +150,9 @@ def run(run, cfg, test: common.TestSet) -> dict:  # pylint: disable=redefined-ou
                                       test.labels),
         "psnr_forged": float(np.mean(psnr)),
     })
+    logging.info("forge: p=%g (%d images): acc_forged %.3f at %.1f dB", p,
+                 len(images), results[-1]["acc_forged"],
+                 results[-1]["psnr_forged"])
   return {
       "budget": {"fractions": [float(p) for p in cfg.fractions],
                  "steps": num_steps, "labelled_images": counts},
