@@ -30,12 +30,19 @@ from jaxbip.attacks import common
 
 ATTACKS = ("finetune", "prune", "fineprune", "transform", "forge", "distill")
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "A trained run.")
-_ATTACK = flags.DEFINE_string("attack", None, f"One of {', '.join(ATTACKS)}.")
-config_flags.DEFINE_config_dict(
-    "config", ml_collections.ConfigDict({"attack": attacks.default_config()}),
-    "Attack settings (--config.attack.NAME=VALUE).", lock_config=True)
-flags.mark_flags_as_required(["workdir", "attack"])
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+  # Defined only when run as a program: importing this module (tests,
+  # notebooks, other commands) then defines no flag that could clash.
+  flags.DEFINE_string("workdir", None, "A trained run.")
+  flags.DEFINE_string("attack", None, f"One of {', '.join(ATTACKS)}.")
+  config_flags.DEFINE_config_dict(
+      "config",
+      ml_collections.ConfigDict({"attack": attacks.default_config()}),
+      "Attack settings (--config.attack.NAME=VALUE).", lock_config=True)
+  flags.mark_flags_as_required(["workdir", "attack"])
 
 
 def run_attack(workdir: str, name: str,
@@ -70,8 +77,7 @@ def main(argv):
   del argv
   metric_writer.quiet_library_logs()
   try:
-    result = run_attack(_WORKDIR.value, _ATTACK.value,
-                        flags.FLAGS.config.attack)
+    result = run_attack(FLAGS.workdir, FLAGS.attack, FLAGS.config.attack)
   except errors.UserError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
@@ -79,11 +85,12 @@ def main(argv):
     print(json.dumps(row))
   print(f"{result['attack']}: {len(result['results'])} settings in "
         f"{result['wall_time_s']:.0f} s -> "
-        f"{os.path.join(_WORKDIR.value, 'attacks', result['attack'])}.json")
+        f"{os.path.join(FLAGS.workdir, 'attacks', result['attack'])}.json")
 
 
 def run():
   """Console entry point (jaxbip-attack)."""
+  _define_flags()
   app.run(main)
 
 

@@ -27,10 +27,16 @@ from jaxbip import sharding
 from jaxbip import train
 from jaxbip.data import pipeline
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "The run to evaluate.")
-_OTHER = flags.DEFINE_string("other_workdir", None,
-                             "A second run whose key is the wrong key.")
-flags.mark_flag_as_required("workdir")
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+  # Defined only when run as a program: importing this module (tests,
+  # notebooks, other commands) then defines no flag that could clash.
+  flags.DEFINE_string("workdir", None, "The run to evaluate.")
+  flags.DEFINE_string("other_workdir", None,
+                      "A second run whose key is the wrong key.")
+  flags.mark_flag_as_required("workdir")
 
 
 def evaluate_run(workdir: str, other_workdir: str | None = None) -> dict:
@@ -67,18 +73,19 @@ def main(argv):
   del argv
   metric_writer.quiet_library_logs()
   try:
-    metrics = evaluate_run(_WORKDIR.value, _OTHER.value)
+    metrics = evaluate_run(FLAGS.workdir, FLAGS.other_workdir)
   except errors.UserError as e:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
   if jax.process_index() == 0:
-    with open(os.path.join(_WORKDIR.value, "eval.json"), "w") as f:
+    with open(os.path.join(FLAGS.workdir, "eval.json"), "w") as f:
       json.dump(metrics, f, indent=2, sort_keys=True)
     print(json.dumps(metrics, sort_keys=True))
 
 
 def run():
   """Console entry point (jaxbip-evaluate)."""
+  _define_flags()
   app.run(main)
 
 
