@@ -114,3 +114,13 @@ def test_no_checkpoint_is_an_error(tmp_path):
   with pytest.raises(errors.UserError):
     attack.run_attack(str(tmp_path), "prune", _cfg())
   assert os.listdir(tmp_path) == []
+
+
+def test_forge_and_distill_write_their_files(workdir):
+  cfg = _cfg(forge_steps=3, distill_fraction=0.05, distill_epochs=1)
+  for name, key in (("forge", "acc_forged"), ("distill", "acc_student")):
+    result = attack.run_attack(workdir, name, cfg)
+    _check_schema(result, name)
+    assert all(key in row for row in result["results"])
+    with open(os.path.join(workdir, "attacks", f"{name}.json")) as f:
+      assert json.load(f)["attack"] == name
