@@ -55,15 +55,19 @@ class Run:
     with open(os.path.join(self.workdir, "report.json")) as f:
       return json.load(f)
 
+  def images(self, split: str, n: int | None = None):
+    """The first n (uint8 images, int32 labels) of a split, n=None for all."""
+    builder = pipeline.get_builder(self.config)
+    source = builder.as_data_source(split)
+    prep = pipeline.Preprocess(self.config.data.image_size)
+    count = len(source) if n is None else min(n, len(source))
+    records = [prep.map(source[i]) for i in range(count)]
+    return (np.stack([r["image"] for r in records]),
+            np.array([r["label"] for r in records], np.int32))
+
   def eval_images(self, n: int | None = None):
     """The first n eval (uint8 images, labels), n=None for all."""
-    builder = pipeline.get_builder(self.config)
-    source = builder.as_data_source(self.config.data.eval_split)
-    prep = pipeline.Preprocess(self.config.data.image_size)
-    records = [prep.map(source[i]) for i in range(len(source) if n is None
-                                                  else min(n, len(source)))]
-    return (np.stack([r["image"] for r in records]),
-            np.array([r["label"] for r in records]))
+    return self.images(self.config.data.eval_split, n)
 
 
 def load_run(workdir: str) -> Run:

@@ -15,19 +15,13 @@ import numpy as np
 import optax
 
 from jaxbip import steps
-from jaxbip.data import pipeline
 
 EVAL_BATCH = 120
 
 
 def split_images(run, split: str):
   """All (uint8 images, int labels) of a split, in order."""
-  builder = pipeline.get_builder(run.config)
-  source = builder.as_data_source(split)
-  prep = pipeline.Preprocess(run.config.data.image_size)
-  records = [prep.map(source[i]) for i in range(len(source))]
-  return (np.stack([r["image"] for r in records]),
-          np.array([r["label"] for r in records], np.int32))
+  return run.images(split)
 
 
 def keyed_uint8(run, images: np.ndarray) -> np.ndarray:
