@@ -19,6 +19,13 @@ from jaxbip import steps
 EVAL_BATCH = 120
 
 
+def check_fraction(p, field: str) -> float:
+  """A share of the train split: in (0, 1], else ValueError naming `field`."""
+  if not 0.0 < float(p) <= 1.0:
+    raise ValueError(f"config.attack.{field} must be in (0, 1], got {p!r}")
+  return float(p)
+
+
 def split_images(run, split: str):
   """All (uint8 images, int labels) of a split, in order."""
   return run.images(split)

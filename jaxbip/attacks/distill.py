@@ -32,9 +32,7 @@ def check_config(cfg) -> None:
   if cfg.distill_outputs not in OUTPUTS:
     raise ValueError(f"distill: cfg.distill_outputs must be one of {OUTPUTS}, "
                      f"got {cfg.distill_outputs!r}")
-  if not 0.0 < cfg.distill_fraction <= 1.0:
-    raise ValueError(f"distill: cfg.distill_fraction must be in (0, 1], got "
-                     f"{cfg.distill_fraction!r}")
+  common.check_fraction(cfg.distill_fraction, "distill_fraction")
   if (int(cfg.distill_epochs) < 1
       or int(cfg.distill_epochs) != cfg.distill_epochs):
     raise ValueError(f"distill: cfg.distill_epochs must be a positive "

@@ -12,7 +12,6 @@ import numpy as np
 
 from jaxbip import steps
 from jaxbip.attacks import common
-from jaxbip.attacks import finetune
 
 
 def channel_activity(classifier, variables, images) -> np.ndarray:
@@ -44,7 +43,7 @@ def run(run, cfg, test):
   for r in rates:
     if not 0.0 <= r <= 1.0:
       raise ValueError(f"fineprune rates must be in [0, 1], got {r}")
-  p = finetune.check_fraction(cfg.fineprune_fraction)
+  p = common.check_fraction(cfg.fineprune_fraction, "fineprune_fraction")
   classifier = run.protected.classifier
   stolen = common.classifier_variables(run)
   images, labels = common.pirate_data(run, p, cfg.seed)

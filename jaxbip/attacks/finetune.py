@@ -9,15 +9,8 @@ from absl import logging
 from jaxbip.attacks import common
 
 
-def check_fraction(p: float) -> float:
-  p = float(p)
-  if not 0.0 < p <= 1.0:
-    raise ValueError(f"a data fraction must be in (0, 1], got {p}")
-  return p
-
-
 def run(run, cfg, test):
-  fractions = [check_fraction(p) for p in cfg.fractions]
+  fractions = [common.check_fraction(p, "fractions") for p in cfg.fractions]
   classifier = run.protected.classifier
   stolen = common.classifier_variables(run)
   results, sizes = [], []

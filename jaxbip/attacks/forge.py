@@ -37,9 +37,7 @@ def check_config(cfg) -> None:
     raise ValueError("forge: cfg.fractions is empty; give at least one "
                      "fraction of the train split in (0, 1]")
   for p in fractions:
-    if not 0.0 < p <= 1.0:
-      raise ValueError(f"forge: every fraction in cfg.fractions must be in "
-                       f"(0, 1], got {p!r}")
+    common.check_fraction(p, "fractions")
   if int(cfg.forge_steps) < 1 or int(cfg.forge_steps) != cfg.forge_steps:
     raise ValueError(f"forge: cfg.forge_steps must be a positive integer, "
                      f"got {cfg.forge_steps!r}")
