@@ -1,0 +1,1 @@
+"""Configs: default.py (every field documented), digits.py (embedded default), tiny.py (tests)."""
