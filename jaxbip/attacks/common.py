@@ -26,6 +26,21 @@ def check_fraction(p, field: str) -> float:
   return float(p)
 
 
+def check_positive_int(value, field: str) -> int:
+  """A count such as steps or epochs: else ValueError naming `field`."""
+  if int(value) < 1 or int(value) != value:
+    raise ValueError(f"config.attack.{field} must be a positive integer, "
+                     f"got {value!r}")
+  return int(value)
+
+
+def check_positive(value, field: str) -> float:
+  """A rate such as a learning rate: else ValueError naming `field`."""
+  if not value > 0:
+    raise ValueError(f"config.attack.{field} must be > 0, got {value!r}")
+  return float(value)
+
+
 def split_images(run, split: str):
   """All (uint8 images, int labels) of a split, in order."""
   return run.images(split)

@@ -33,16 +33,9 @@ def check_config(cfg) -> None:
     raise ValueError(f"distill: cfg.distill_outputs must be one of {OUTPUTS}, "
                      f"got {cfg.distill_outputs!r}")
   common.check_fraction(cfg.distill_fraction, "distill_fraction")
-  if (int(cfg.distill_epochs) < 1
-      or int(cfg.distill_epochs) != cfg.distill_epochs):
-    raise ValueError(f"distill: cfg.distill_epochs must be a positive "
-                     f"integer, got {cfg.distill_epochs!r}")
-  if not cfg.learning_rate > 0:
-    raise ValueError(f"distill: cfg.learning_rate must be > 0, got "
-                     f"{cfg.learning_rate!r}")
-  if int(cfg.batch_size) < 1:
-    raise ValueError(f"distill: cfg.batch_size must be >= 1, got "
-                     f"{cfg.batch_size!r}")
+  common.check_positive_int(cfg.distill_epochs, "distill_epochs")
+  common.check_positive(cfg.learning_rate, "learning_rate")
+  common.check_positive_int(cfg.batch_size, "batch_size")
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))

@@ -38,15 +38,9 @@ def check_config(cfg) -> None:
                      "fraction of the train split in (0, 1]")
   for p in fractions:
     common.check_fraction(p, "fractions")
-  if int(cfg.forge_steps) < 1 or int(cfg.forge_steps) != cfg.forge_steps:
-    raise ValueError(f"forge: cfg.forge_steps must be a positive integer, "
-                     f"got {cfg.forge_steps!r}")
-  if not cfg.forge_learning_rate > 0:
-    raise ValueError(f"forge: cfg.forge_learning_rate must be > 0, got "
-                     f"{cfg.forge_learning_rate!r}")
-  if int(cfg.batch_size) < 1:
-    raise ValueError(f"forge: cfg.batch_size must be >= 1, got "
-                     f"{cfg.batch_size!r}")
+  common.check_positive_int(cfg.forge_steps, "forge_steps")
+  common.check_positive(cfg.forge_learning_rate, "forge_learning_rate")
+  common.check_positive_int(cfg.batch_size, "batch_size")
 
 
 def forge_step(classifier, generator, tx, w_mse, variables, gen_params,
