@@ -16,14 +16,38 @@ def get_config() -> ml_collections.ConfigDict:
   config.seed = 0  # Seeds initialisation, mislabel permutation and shuffling.
 
   config.data = ml_collections.ConfigDict()
-  config.data.name = "digits"  # Any TFDS builder prepared as array_record.
+  # "digits" (embedded), "image_folder", "youtube_faces" (prepared by jaxbip
+  # from config.data.path), or any TFDS builder prepared as array_record
+  # ("cifar10", "imagenet2012", ...).
+  config.data.name = "digits"
+  # ROOT of an image folder (ROOT/{train,test}/<class>/*) or the YouTube
+  # Faces manual dir (holding aligned_images_DB/).
+  config.data.path = ""
   # Where TFDS data lives; "" = $JAXBIP_DATA_DIR or ~/tensorflow_datasets.
   config.data.data_dir = ""
   config.data.train_split = "train"
   config.data.eval_split = "test"
   config.data.image_size = 32  # Images are resized to this (square) size.
   config.data.augment = "none"  # "none", "crop" (pad 4 + random crop),
-  #                              "crop_flip" (crop + horizontal flip).
+  # "crop_flip" (crop + horizontal flip), "resized_crop_flip" (Inception-style
+  # random-resized crop of the full image + flip: ImageNet training).
+  # Eval: 0 resizes the whole image; c in (0, 1] resizes the shorter side to
+  # image_size / c and takes the central square (ImageNet: 0.875).
+  config.data.center_crop = 0.0
+  # Class subset, relabelled 0..N-1: the first N classes (0: all), or a file
+  # with one class name per line (e.g. ImageNet wnids). Not both.
+  config.data.num_classes = 0
+  config.data.class_file = ""
+  # An image file that cannot be decoded (image_folder, youtube_faces):
+  # "error" stops with its name; "skip" skips it, logs it and counts it in
+  # the report.
+  config.data.on_corrupt = "error"
+  # YouTube Aligned Faces options (data.name = "youtube_faces").
+  config.data.faces = ml_collections.ConfigDict()
+  config.data.faces.min_images = 0  # Kept frames an identity needs.
+  config.data.faces.num_identities = 0  # First N qualifying people (0: all).
+  config.data.faces.held_out_videos = 1  # Last videos per person -> test.
+  config.data.faces.frames_per_video = 0  # Evenly spaced frames (0: all).
   config.data.worker_count = 0  # grain worker processes (0: in-process).
 
   config.model = ml_collections.ConfigDict()

@@ -6,6 +6,8 @@ import ml_collections
 from jaxbip import mislabel
 from jaxbip import models
 from jaxbip import protected
+from jaxbip.data import image_files
+from jaxbip.data import pipeline
 from jaxbip.errors import ConfigError
 
 
@@ -43,7 +45,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
             "train.log_every", "train.checkpoint_every",
             "train.keep_checkpoints", "eval.num_examples_image")
   _non_negative(config, "train.num_steps", "train.eval_every",
-                "data.worker_count", "loss.w_plain", "loss.w_swap",
+                "data.worker_count", "data.num_classes",
+                "data.faces.min_images", "data.faces.num_identities",
+                "data.faces.frames_per_video", "loss.w_plain", "loss.w_swap",
                 "loss.w_mse", "loss.w_ssim", "model.eps",
                 "train.classifier.warmup_steps",
                 "train.generator.warmup_steps",
@@ -62,7 +66,18 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _one_of(config, "model.stem", ("cifar", "imagenet"))
   _one_of(config, "train.dtype", protected.DTYPES)
   _one_of(config, "loss.mislabel", mislabel.MISLABEL_MAPS)
-  _one_of(config, "data.augment", ("none", "crop", "crop_flip"))
+  _one_of(config, "data.augment", pipeline.AUGMENTS)
+  _one_of(config, "data.on_corrupt", image_files.ON_CORRUPT)
+  _positive(config, "data.faces.held_out_videos")
+  if not 0.0 <= config.data.center_crop <= 1.0:
+    raise ConfigError("config.data.center_crop must be 0 (resize) or in "
+                      f"(0, 1], got {config.data.center_crop!r}")
+  if config.data.num_classes and config.data.class_file:
+    raise ConfigError("set config.data.num_classes or config.data.class_file, "
+                      "not both")
+  if config.data.name in pipeline.LOCAL and not config.data.path:
+    raise ConfigError(f"config.data.name={config.data.name!r} needs "
+                      "config.data.path")
 
   n = jax.device_count()
   for path in ("train.batch_size", "eval.batch_size"):

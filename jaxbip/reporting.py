@@ -82,6 +82,14 @@ def write_report(workdir: str, report: dict) -> None:
   for key, meaning, want in ROWS:
     if key in metrics:
       lines.append(f"| `{key}` | {_fmt(metrics[key])} | {meaning} | {want} |")
+  names = report.get("class_names") or []
+  lines += ["", f"{len(names)} classes: " + ", ".join(map(str, names[:50]))
+            + (" ..." if len(names) > 50 else "")]
+  skipped = report.get("skipped_files") or []
+  if skipped:
+    lines += ["", f"{len(skipped)} unreadable file(s) skipped when the data "
+              "was prepared: " + ", ".join(f"`{f}`" for f in skipped[:20])
+              + (" ..." if len(skipped) > 20 else "")]
   lines += ["", "![keyed examples](keyed_examples.png)", ""]
   with open(os.path.join(workdir, "report.md"), "w") as f:
     f.write("\n".join(lines))

@@ -58,8 +58,8 @@ class Run:
   def images(self, split: str, n: int | None = None):
     """The first n (uint8 images, int32 labels) of a split, n=None for all."""
     builder = pipeline.get_builder(self.config)
-    source = builder.as_data_source(split)
-    prep = pipeline.Preprocess(self.config.data.image_size)
+    source = pipeline.data_source(self.config, builder, split)
+    prep = pipeline.eval_preprocess(self.config)
     count = len(source) if n is None else min(n, len(source))
     records = [prep.map(source[i]) for i in range(count)]
     return (np.stack([r["image"] for r in records]),

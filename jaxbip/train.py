@@ -219,6 +219,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
                "on %d device(s)", info.name, info.num_train, info.num_eval,
                info.num_classes, total_steps, config.train.batch_size,
                jax.device_count())
+  if info.skipped_files:
+    logging.warning("%d unreadable file(s) were skipped when the data was "
+                    "prepared: %s", len(info.skipped_files),
+                    ", ".join(info.skipped_files[:10]))
 
   protected = protected_lib.build(config, info.num_classes, total_steps)
   image_shape = (config.data.image_size, config.data.image_size, 3)
@@ -280,6 +284,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       "dataset": info.name,
       "num_classes": info.num_classes,
       "class_names": list(info.class_names),
+      "num_train_examples": info.num_train,
+      # Files the data builder could not decode (config.data.on_corrupt=skip).
+      "skipped_files": list(info.skipped_files),
       "metrics": metrics,
       **{k: metrics[k] for k in metrics},
       "steps": total_steps,
