@@ -5,9 +5,16 @@ r"""Throughput of jaxbip's real joint train step and of its input pipeline.
       --config.model.classifier=ResNet18 --config.model.generator=StegaStampUNet \
       --config.train.batch_size=64
 
+Input pipeline alone, at 224 px with decoding and augmentation, in-process
+and with 2 grain worker processes:
+
+  python -m jaxbip.benchmark --config=configs/folder.py \
+      --config.data.path=ROOT --config.data.image_size=224 \
+      --input_only --input_workers=0,2 --input_batches=10
+
 Prints one JSON line: images_per_sec (batch / median step time), step_ms
-(median, min, max), compile_s, input_images_per_sec, device_count, and the
-models. Timed steps run on one fixed batch of real data, so input is not in
+(median, min, max), compile_s, input_images_per_sec (and per worker count),
+device_count, and the models. Timed steps run on one fixed batch of real data, so input is not in
 the step timing; the input pipeline is timed separately.
 """
 
@@ -32,6 +39,11 @@ _STEPS = flags.DEFINE_integer("steps", 10, "Timed train steps.")
 _WARMUP = flags.DEFINE_integer("warmup", 2, "Untimed steps after compile.")
 _INPUT_BATCHES = flags.DEFINE_integer("input_batches", 20,
                                       "Batches drawn to time the pipeline.")
+_INPUT_WORKERS = flags.DEFINE_list(
+    "input_workers", ["0"],
+    "grain worker counts to time the input pipeline with (0: in-process).")
+_INPUT_ONLY = flags.DEFINE_bool("input_only", False,
+                                "Time only the input pipeline, not the step.")
 config_flags.DEFINE_config_file("config", "configs/digits.py",
                                 "A config file.", lock_config=True)
 
@@ -79,6 +91,7 @@ def benchmark_step(config, steps: int, warmup: int) -> dict:
 
 
 def benchmark_input(config, batches: int) -> float:
+  """Train-pipeline images/s: read, decode, augment, batch (this process)."""
   builder = pipeline.get_builder(config)
   it = iter(pipeline.train_dataset(config, builder, config.train.batch_size,
                                    seed=0))
@@ -102,9 +115,15 @@ def main(argv):
       "device_count": jax.device_count(),
       "platform": jax.devices()[0].platform,
   }
-  result.update(benchmark_step(config, _STEPS.value, _WARMUP.value))
-  result["input_images_per_sec"] = benchmark_input(config,
-                                                   _INPUT_BATCHES.value)
+  if not _INPUT_ONLY.value:
+    result.update(benchmark_step(config, _STEPS.value, _WARMUP.value))
+  by_workers = {}
+  for workers in _INPUT_WORKERS.value:
+    config.data.worker_count = int(workers)
+    by_workers[workers] = benchmark_input(config, _INPUT_BATCHES.value)
+  result["augment"] = config.data.augment
+  result["input_images_per_sec"] = by_workers[_INPUT_WORKERS.value[0]]
+  result["input_images_per_sec_by_workers"] = by_workers
   print(json.dumps(result), flush=True)
 
 
