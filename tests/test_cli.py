@@ -65,8 +65,12 @@ def test_tiny_config_end_to_end(run_cli, builder, tmp_path):
     ("--config.train.num_steps=-1", "num_steps"),
     ("--config.train.batch_size=0", "batch_size"),
     ("--workdir=/nonexistent/x/y", "/nonexistent/x/y"),
+    ("--config.data.name=image_folder", "needs config.data.path"),
+    ("--config.data.on_corrupt=ignore", "config.data.on_corrupt"),
+    ("--config.data.center_crop=1.5", "config.data.center_crop"),
 ], ids=["unknown_key", "batch_not_divisible", "negative_steps", "zero_batch",
-        "missing_workdir_parent"])
+        "missing_workdir_parent", "folder_without_path", "bad_on_corrupt",
+        "bad_center_crop"])
 def test_bad_input_fails_with_one_error_line(run_cli, tmp_path, override,
                                              expected):
   if override.startswith("--workdir="):

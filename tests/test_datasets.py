@@ -316,3 +316,11 @@ def test_tiny_config_trains_two_steps_on_each_source(tiny_config, tmp_path,
     assert "3 classes: cat, dog, eel" in markdown
   else:
     assert report["skipped_files"] == []
+
+
+def test_unprepared_tfds_dataset_is_a_clear_error(tiny_config, tmp_path):
+  config = _tfds_config(tiny_config, "cifar10", "test",
+                        data_dir=str(tmp_path / "empty"))
+  builder = pipeline.get_builder(config)
+  with pytest.raises(errors.DataError, match="Prepare it in array_record"):
+    pipeline.dataset_info(config, builder)

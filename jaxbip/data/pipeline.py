@@ -104,7 +104,12 @@ def data_source(config: ml_collections.ConfigDict, builder, split: str):
 
 def dataset_info(config: ml_collections.ConfigDict, builder) -> DatasetInfo:
   """Sizes and classes as the run sees them (after any class subset)."""
-  label = builder.info.features["label"]
+  features = builder.info.features
+  if "image" not in features or "label" not in features:
+    raise errors.DataError(
+        f"dataset {config.data.name!r} has features {sorted(features)}; "
+        "jaxbip needs 'image' and 'label'")
+  label = features["label"]
   names = tuple(label.names)
   classes = class_subset.selected_classes(config.data, names)
   if classes is not None:
