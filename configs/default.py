@@ -58,10 +58,6 @@ def get_config() -> ml_collections.ConfigDict:
   # A name in jaxbip.models.GENERATORS (StegaStampUNet, UNetSmall).
   config.model.generator = "StegaStampUNet"
   config.model.eps = 0.0  # > 0 bounds the residual by eps * tanh(.).
-  # How convolutions are computed (same parameters either way): "xla"
-  # (lax.conv), "matmul" (im2col + one dot, see jaxbip/models/conv.py) or
-  # "auto" (matmul on CPU, where XLA's convolutions are slow; xla elsewhere).
-  config.model.conv = "xla"
 
   config.loss = ml_collections.ConfigDict()
   # Targets for plain images: "shift" ((y + shift) mod K), "permutation"

@@ -44,14 +44,12 @@ class Protected:
 def build_classifier(config: ml_collections.ConfigDict, num_classes: int):
   return models.CLASSIFIERS[config.model.classifier](
       num_classes=num_classes, stem=config.model.stem,
-      dtype=DTYPES[config.train.dtype],
-      conv_impl=config.model.get("conv", "xla"))
+      dtype=DTYPES[config.train.dtype])
 
 
 def build_generator(config: ml_collections.ConfigDict, **overrides):
   return models.GENERATORS[config.model.generator](
-      eps=config.model.eps, dtype=DTYPES[config.train.dtype],
-      conv_impl=config.model.get("conv", "xla"), **overrides)
+      eps=config.model.eps, dtype=DTYPES[config.train.dtype], **overrides)
 
 
 def build(config: ml_collections.ConfigDict, num_classes: int,

@@ -1,7 +1,5 @@
 """Flax (Linen) models: the protected classifier and the key generator."""
 
-from jaxbip.models import conv
-
 from jaxbip.models.resnet import (ResNet, ResNet18, ResNet34, ResNet50,
                                   ResNet18Narrow, ResNet10Narrow, _ResNetTiny)
 from jaxbip.models.unet import KeyGenerator, StegaStampUNet, _UNetTiny, UNetSmall

@@ -14,8 +14,6 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxbip.models import conv as conv_lib
-
 
 def _upsample2x(x):
   n, h, w, c = x.shape
@@ -32,7 +30,6 @@ class KeyGenerator(nn.Module):
   eps: float = 0.0  # > 0: residual = eps * tanh(.), else unbounded.
   zero_init_output: bool = True
   dtype: Any = jnp.float32
-  conv_impl: str = "xla"  # See models/conv.py: "xla", "matmul" or "auto".
 
   @nn.compact
   def __call__(self, x):
@@ -41,9 +38,8 @@ class KeyGenerator(nn.Module):
       raise ValueError(
           f"KeyGenerator with {depth} down-sampling levels needs H and W "
           f"divisible by {2**depth}, got {x.shape[1]}x{x.shape[2]}")
-    conv = functools.partial(
-        nn.Conv, dtype=self.dtype, kernel_init=nn.initializers.he_normal(),
-        conv_general_dilated=conv_lib.conv_general_dilated(self.conv_impl))
+    conv = functools.partial(nn.Conv, dtype=self.dtype,
+                             kernel_init=nn.initializers.he_normal())
     inputs = (x - 0.5).astype(self.dtype)
     skips = []
     h = nn.relu(conv(self.widths[0], (3, 3), name="conv_init")(inputs))
