@@ -6,8 +6,8 @@
 cannot be downloaded by code: request it from its authors (Wolf, Hassner,
 Maoz, CVPR 2011) and unpack it. Preparing needs no TensorFlow.
 
-Options (`config.data.faces`): an identity needs at least `min_images` frames
-and more than `held_out_videos` videos; the first `num_identities` such
+Options (`config.data.faces`): an identity needs at least `min_images` kept
+frames and more than `held_out_videos` videos; the first `num_identities` such
 people by name are kept (0: all); `frames_per_video` > 0 keeps that many
 frames per video, evenly spaced (consecutive frames are near duplicates).
 Split: for each person the last `held_out_videos` videos by name go to
