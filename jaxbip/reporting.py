@@ -21,7 +21,10 @@ ROWS = (
     ("ssim", "SSIM of keyed vs plain image", "near 1"),
     ("linf", "largest pixel change (0-255 units)", "small"),
     ("l2", "L2 norm of the change ([0, 1] units)", "small"),
+    ("bit_acc", "fingerprint bits recovered from keyed images", ">= 0.99"),
+    ("trace_acc", "keyed images traced to the right user", ">= 0.99"),
 )
+PER_USER_PREFIX = "acc_authorized_user"  # acc_authorized_user0, ...
 
 
 def amplify(residual) -> tuple[np.ndarray, float]:
@@ -82,6 +85,10 @@ def write_report(workdir: str, report: dict) -> None:
   for key, meaning, want in ROWS:
     if key in metrics:
       lines.append(f"| `{key}` | {_fmt(metrics[key])} | {meaning} | {want} |")
+  for key in sorted(k for k in metrics if k.startswith(PER_USER_PREFIX)):
+    user = key.removeprefix(PER_USER_PREFIX)
+    lines.append(f"| `{key}` | {_fmt(metrics[key])} | accuracy on images "
+                 f"keyed for user {user} | high |")
   lines += ["", "![keyed examples](keyed_examples.png)", ""]
   with open(os.path.join(workdir, "report.md"), "w") as f:
     f.write("\n".join(lines))
