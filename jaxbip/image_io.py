@@ -46,8 +46,7 @@ def list_images(path: str) -> list[str]:
 
 def decode(data: bytes, size: int, name: str = "upload") -> np.ndarray:
   """Encoded image bytes -> uint8 (size, size, 3); UserError if unusable."""
-  Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-  try:
+  try:  # Image.open reads only the header: the size is checked first.
     with Image.open(io.BytesIO(data)) as image:
       if image.width * image.height > MAX_PIXELS:
         raise ImageTooLargeError(f"{name}: {image.width}x{image.height} "
