@@ -85,8 +85,10 @@ def write_report(workdir: str, report: dict) -> None:
   for key, meaning, want in ROWS:
     if key in metrics:
       lines.append(f"| `{key}` | {_fmt(metrics[key])} | {meaning} | {want} |")
-  for key in sorted(k for k in metrics if k.startswith(PER_USER_PREFIX)):
-    user = key.removeprefix(PER_USER_PREFIX)
+  users = sorted(int(k.removeprefix(PER_USER_PREFIX)) for k in metrics
+                 if k.startswith(PER_USER_PREFIX))
+  for user in users:
+    key = f"{PER_USER_PREFIX}{user}"
     lines.append(f"| `{key}` | {_fmt(metrics[key])} | accuracy on images "
                  f"keyed for user {user} | high |")
   lines += ["", "![keyed examples](keyed_examples.png)", ""]

@@ -9,7 +9,7 @@ exactly zero at step 0, optionally bounded by `eps * tanh`.
 With `fingerprint_bits > 0` the generator also takes a user's bit string
 (SSAT): a dense layer maps it to a coarse 8x8 map, upsampled to the image and
 stacked onto the input channels, which both the first conv and the last
-merge see (the short path lets the bits shape the residual early in training).
+merge see: the bits are two convolutions away from the residual.
 """
 
 import functools
