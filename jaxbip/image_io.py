@@ -61,8 +61,10 @@ def decode(data: bytes, size: int, name: str = "upload") -> np.ndarray:
       return np.asarray(image, np.uint8)
   except Image.DecompressionBombError as e:
     raise ImageTooLargeError(f"{name}: {e}") from None
-  except (Image.UnidentifiedImageError, OSError, SyntaxError,
-          ValueError) as e:
+  except Image.UnidentifiedImageError:
+    raise UserError(f"{name} is not a readable image (unknown format)"
+                    ) from None
+  except (OSError, SyntaxError, ValueError) as e:
     raise UserError(f"{name} is not a readable image ({e})") from None
 
 
