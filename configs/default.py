@@ -14,6 +14,10 @@ def get_config() -> ml_collections.ConfigDict:
   """The base config: ResNet-18 + StegaStamp U-Net, sized for accelerators."""
   config = ml_collections.ConfigDict()
   config.seed = 0  # Seeds initialisation, mislabel permutation and shuffling.
+  # "joint": one step updates both networks. "two_stage" (needs fingerprints):
+  # stage 1 trains only the key (generator + decoder) for invisibility and
+  # bit recovery; stage 2 trains only the classifier, the key frozen.
+  config.schedule = "joint"
 
   config.data = ml_collections.ConfigDict()
   # "digits" (embedded), "image_folder", "youtube_faces" (prepared by jaxbip
@@ -59,6 +63,16 @@ def get_config() -> ml_collections.ConfigDict:
   config.model.generator = "StegaStampUNet"
   config.model.eps = 0.0  # > 0 bounds the residual by eps * tanh(.).
 
+  # User fingerprints (SSAT): each authorized user's keyed images carry that
+  # user's bit string, which a decoder recovers (jaxbip.trace names the user).
+  config.key = ml_collections.ConfigDict()
+  config.key.fingerprint_bits = 0  # Bits per user; 0 = no fingerprints.
+  # Users, each a fixed random bit string drawn from the seed (distinct);
+  # training keys every image for a user drawn at random each step.
+  config.key.num_users = 1
+  # A name in jaxbip.models.DECODERS (BitDecoder, BitDecoderSmall).
+  config.key.decoder = "BitDecoder"
+
   config.loss = ml_collections.ConfigDict()
   # Targets for plain images: "shift" ((y + shift) mod K), "permutation"
   # (a fixed derangement drawn from the seed), "random" (a wrong class redrawn
@@ -70,6 +84,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.loss.w_swap = 1.0  # CE(f(x + r[perm]), m(y)): binds the key to x.
   config.loss.w_mse = 100.0  # mean(r^2).
   config.loss.w_ssim = 1.0  # 1 - SSIM(x_key, x).
+  config.loss.w_bits = 1.0  # BCE(D(x_key), bits), with fingerprints only.
 
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 128  # Global batch, split over all devices.
@@ -80,6 +95,8 @@ def get_config() -> ml_collections.ConfigDict:
   config.train.eval_every = 0  # Steps between evaluations (0: only at end).
   config.train.checkpoint_every = 100  # Steps between checkpoints.
   config.train.keep_checkpoints = 2  # Checkpoints kept on disk.
+  # schedule="two_stage": the share of steps in stage 1, in (0, 1).
+  config.train.stage1_fraction = 0.5
 
   # One optimiser per network: Adam with a schedule.
   config.train.classifier = ml_collections.ConfigDict()

@@ -79,6 +79,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"config.data.name={config.data.name!r} needs "
                       "config.data.path")
 
+  _validate_key(config)
+
   n = jax.device_count()
   for path in ("train.batch_size", "eval.batch_size"):
     if _get(config, path) % n:
@@ -90,3 +92,41 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(
         f"config.data.image_size={config.data.image_size} must be a multiple "
         f"of {multiple} for generator {config.model.generator}")
+
+
+def _validate_key(config: ml_collections.ConfigDict) -> None:
+  """Fingerprints and the two-stage schedule."""
+  bits, users = config.key.fingerprint_bits, config.key.num_users
+  if not isinstance(bits, int) or bits < 0:
+    raise ConfigError(f"config.key.fingerprint_bits must be an integer >= 0, "
+                      f"got {bits!r}")
+  _positive(config, "key.num_users")
+  _non_negative(config, "loss.w_bits")
+  _one_of(config, "key.decoder", models.DECODERS)
+  if bits and users > 2**bits:
+    raise ConfigError(f"config.key.num_users={users} needs more than "
+                      f"config.key.fingerprint_bits={bits} bits "
+                      f"(at most {2**bits} distinct users)")
+  if not bits and users > 1:
+    raise ConfigError(f"config.key.num_users={users} needs fingerprints: set "
+                      "config.key.fingerprint_bits > 0")
+  _one_of(config, "schedule", ("joint", "two_stage"))
+  if config.schedule == "two_stage":
+    fraction = config.train.stage1_fraction
+    if not 0 < fraction < 1:
+      raise ConfigError("config.train.stage1_fraction must be in (0, 1) for "
+                        f"schedule='two_stage', got {fraction!r}")
+    if not bits:
+      # Stage 1 trains the key for invisibility and decodable bits: without
+      # bits only the invisibility terms remain, which drive it to zero.
+      raise ConfigError("schedule='two_stage' needs fingerprints: set "
+                        "config.key.fingerprint_bits > 0")
+
+
+def check_stages(config: ml_collections.ConfigDict, total_steps: int) -> None:
+  """Both stages of a two-stage run need at least one step."""
+  stage1 = protected.stage1_steps(config, total_steps)
+  if config.schedule == "two_stage" and not 0 < stage1 < total_steps:
+    raise ConfigError(
+        f"config.train.stage1_fraction={config.train.stage1_fraction} of "
+        f"{total_steps} steps leaves a stage with no step")

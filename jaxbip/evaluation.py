@@ -3,7 +3,8 @@
 `evaluate` runs the jitted eval step over the eval split and averages the
 per-example results over the real (unpadded) examples. Keys follow DESIGN.md:
 acc_authorized, acc_unauthorized, acc_cross_sample, acc_noise_same_norm,
-acc_wrong_key (top5_* too when K > 10), psnr, ssim, linf (0-255), l2.
+acc_wrong_key (top5_* too when K > 10), psnr, ssim, linf (0-255), l2; with
+fingerprints also bit_acc, trace_acc and acc_authorized_user<u>.
 """
 
 import functools
@@ -49,6 +50,10 @@ def summarize(results: dict, mask: np.ndarray) -> dict[str, float]:
   """Means over real examples, renamed to the report's keys."""
   summary = {}
   for key, values in results.items():
+    if key == "correct_per_user":  # (examples, users): one value per user.
+      for user, acc in enumerate(np.mean(values[mask], axis=0)):
+        summary[f"acc_authorized_user{user}"] = float(acc)
+      continue
     mean = float(np.mean(values[mask].astype(np.float64)))
     if key.startswith("correct5_"):
       summary["top5_" + key.removeprefix("correct5_")] = mean
@@ -86,8 +91,13 @@ def plain_accuracy(protected, state, batches, mesh) -> float:
   return float(np.mean(hits[masks]))
 
 
-def keyed_examples(protected, state, images: np.ndarray):
-  """uint8 NHWC images -> plain and keyed in [0, 1], and keyed - plain."""
+def keyed_examples(protected, state, images: np.ndarray, user=None):
+  """uint8 NHWC images -> plain and keyed in [0, 1], and keyed - plain.
+
+  `user` picks the fingerprint of a fingerprinted key (None: user 0).
+  """
   x = steps.to_float(jnp.asarray(images))
-  _, x_key = steps.key_images(protected.generator, state.generator_params, x)
+  users = None if user is None else jnp.full(x.shape[0], user)
+  _, x_key = steps.key_images(protected.generator, state.generator_params, x,
+                              users)
   return np.asarray(x), np.asarray(x_key), np.asarray(x_key - x)

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from jaxbip import fingerprints
 from jaxbip import mislabel as mislabel_lib
 from jaxbip import models
 from jaxbip import optim
@@ -24,6 +25,7 @@ class LossWeights:
   swap: float
   mse: float
   ssim: float
+  bits: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -39,6 +41,13 @@ class Protected:
   weights: LossWeights
   num_classes: int
   generator_frozen: bool
+  num_users: int = 0  # > 0: the generator is a models.FingerprintedKey.
+  schedule: str = "joint"
+  stage1_steps: int = 0  # schedule="two_stage": steps before the classifier's.
+
+  @property
+  def fingerprinted(self) -> bool:
+    return self.num_users > 0
 
 
 def build_classifier(config: ml_collections.ConfigDict, num_classes: int):
@@ -48,24 +57,58 @@ def build_classifier(config: ml_collections.ConfigDict, num_classes: int):
 
 
 def build_generator(config: ml_collections.ConfigDict, **overrides):
-  return models.GENERATORS[config.model.generator](
-      eps=config.model.eps, dtype=DTYPES[config.train.dtype], **overrides)
+  """The key: a KeyGenerator, or a FingerprintedKey when fingerprints are on."""
+  dtype = DTYPES[config.train.dtype]
+  bits, num_users = fingerprint_settings(config)
+  generator = models.GENERATORS[config.model.generator](
+      eps=config.model.eps, dtype=dtype, fingerprint_bits=bits, **overrides)
+  if not bits:
+    return generator
+  book = fingerprints.codebook(config.seed, bits, num_users)
+  return models.FingerprintedKey(
+      generator=generator,
+      decoder=models.DECODERS[config.key.decoder](num_bits=bits, dtype=dtype),
+      codebook=tuple(map(tuple, book.tolist())))
+
+
+def fingerprint_settings(config: ml_collections.ConfigDict) -> tuple[int, int]:
+  """(bits, users); (0, 0) when off, or for runs older than fingerprints."""
+  key = config.get("key")
+  if key is None or not key.fingerprint_bits:
+    return 0, 0
+  return key.fingerprint_bits, key.num_users
+
+
+def stage1_steps(config: ml_collections.ConfigDict, total_steps: int) -> int:
+  """Steps of stage 1 (0 for the joint schedule)."""
+  if config.get("schedule", "joint") != "two_stage":
+    return 0
+  return round(config.train.stage1_fraction * total_steps)
 
 
 def build(config: ml_collections.ConfigDict, num_classes: int,
           total_steps: int) -> Protected:
   """Everything static that the train and eval steps need."""
+  stage1 = stage1_steps(config, total_steps)
+  # Two stages: each optimiser's schedule spans only its own stage (an
+  # optimiser's step count does not move while its network is frozen).
+  c_steps, g_steps = ((total_steps - stage1, stage1) if stage1
+                      else (total_steps, total_steps))
   return Protected(
       classifier=build_classifier(config, num_classes),
       generator=build_generator(config),
       wrong_key_generator=build_generator(config, zero_init_output=False),
-      classifier_tx=optim.make_optimizer(config.train.classifier, total_steps),
-      generator_tx=optim.make_optimizer(config.train.generator, total_steps),
+      classifier_tx=optim.make_optimizer(config.train.classifier, c_steps),
+      generator_tx=optim.make_optimizer(config.train.generator, g_steps),
       mislabel=mislabel_lib.Mislabel(
           config.loss.mislabel, num_classes, shift=config.loss.shift,
           seed=config.seed),
       weights=LossWeights(plain=config.loss.w_plain, swap=config.loss.w_swap,
-                          mse=config.loss.w_mse, ssim=config.loss.w_ssim),
+                          mse=config.loss.w_mse, ssim=config.loss.w_ssim,
+                          bits=config.loss.get("w_bits", 0.0)),
       num_classes=num_classes,
       generator_frozen=config.train.generator.freeze,
+      num_users=fingerprint_settings(config)[1],
+      schedule=config.get("schedule", "joint"),
+      stage1_steps=stage1,
   )

@@ -21,7 +21,10 @@ ROWS = (
     ("ssim", "SSIM of keyed vs plain image", "near 1"),
     ("linf", "largest pixel change (0-255 units)", "small"),
     ("l2", "L2 norm of the change ([0, 1] units)", "small"),
+    ("bit_acc", "fingerprint bits recovered from keyed images", ">= 0.99"),
+    ("trace_acc", "keyed images traced to the right user", ">= 0.99"),
 )
+PER_USER_PREFIX = "acc_authorized_user"  # acc_authorized_user0, ...
 
 
 def amplify(residual) -> tuple[np.ndarray, float]:
@@ -82,6 +85,12 @@ def write_report(workdir: str, report: dict) -> None:
   for key, meaning, want in ROWS:
     if key in metrics:
       lines.append(f"| `{key}` | {_fmt(metrics[key])} | {meaning} | {want} |")
+  users = sorted(int(k.removeprefix(PER_USER_PREFIX)) for k in metrics
+                 if k.startswith(PER_USER_PREFIX))
+  for user in users:
+    key = f"{PER_USER_PREFIX}{user}"
+    lines.append(f"| `{key}` | {_fmt(metrics[key])} | accuracy on images "
+                 f"keyed for user {user} | high |")
   names = report.get("class_names") or []
   lines += ["", f"{len(names)} classes: " + ", ".join(map(str, names[:50]))
             + (" ..." if len(names) > 50 else "")]

@@ -9,18 +9,48 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxbip import fingerprints
 from jaxbip import image_metrics
 from jaxbip.train_state import TrainState
+
+
+# fold_in tag of the per-step draw of users: split(rng) below uses 0 and 1
+# (fold_in(rng, i) is the i-th key of a split), so 2 is a fresh stream.
+_USERS_STREAM = 2
 
 
 def to_float(images: jax.Array) -> jax.Array:
   return images.astype(jnp.float32) / 255.0
 
 
-def key_images(generator, generator_params, x):
-  """Residual r = G(x) and keyed image clip(x + r, 0, 1)."""
-  r = generator.apply({"params": generator_params}, x)
+def key_images(generator, generator_params, x, users=None):
+  """Residual r = G(x) and keyed image clip(x + r, 0, 1).
+
+  `users` (one index per image) picks each image's fingerprint when the
+  generator is a FingerprintedKey; None keys for user 0 there.
+  """
+  kwargs = {} if users is None else {"users": users}
+  r = generator.apply({"params": generator_params}, x, **kwargs)
   return r, jnp.clip(x + r, 0.0, 1.0)
+
+
+def decode_bits(generator, generator_params, x_key):
+  """A FingerprintedKey's decoder: one logit per fingerprint bit."""
+  return generator.apply({"params": generator_params}, x_key,
+                         method="decode")
+
+
+def _fingerprint_terms(protected, generator_params, x_key, users):
+  """BCE of the decoded bits and the per-image bit accuracy."""
+  bits = protected.generator.bits(users)
+  logits = decode_bits(protected.generator, generator_params, x_key)
+  return (fingerprints.bit_loss(logits, bits),
+          jnp.mean(fingerprints.bit_accuracy(logits, bits)))
+
+
+def _select(take_new, new, old):
+  """`new` where the scalar `take_new` holds, else `old`, leaf by leaf."""
+  return jax.tree.map(lambda n, o: jnp.where(take_new, n, o), new, old)
 
 
 def _swap_residuals(r, rng):
@@ -42,22 +72,35 @@ def train_step(protected, state: TrainState, batch, rng):
 
   loss = CE(f(x_key), y) + w_plain CE(f(x), m(y)) + w_swap CE(f(x_swap), m(y))
          + w_mse mean(r^2) + w_ssim (1 - SSIM(x_key, x))
+         [+ w_bits BCE(D(x_key), bits of the image's user)]
+
+  With fingerprints, every image is keyed for a user drawn at random. With
+  the two-stage schedule the classifier sees the key under stop_gradient (the
+  key never learns from the classifier) and the step's stage decides which
+  network's update is kept: the key's in stage 1, the classifier's in stage 2.
   """
   w = protected.weights
   rng = jax.random.fold_in(rng, state.step)
   rng_swap, rng_mislabel = jax.random.split(rng)
+  # A stream of its own: runs without fingerprints draw exactly as before.
+  rng_users = jax.random.fold_in(rng, _USERS_STREAM)
   x = to_float(batch["image"])
   y = batch["label"]
   y_true = jax.nn.one_hot(y, protected.num_classes)
   y_wrong = protected.mislabel.targets(y, rng_mislabel)
+  users = (jax.random.randint(rng_users, y.shape, 0, protected.num_users)
+           if protected.fingerprinted else None)
+  two_stage = protected.schedule == "two_stage"
 
   def loss_fn(classifier_params, generator_params):
     if protected.generator_frozen:
       generator_params = jax.lax.stop_gradient(generator_params)
-    r, x_key = key_images(protected.generator, generator_params, x)
-    views = [x_key, x]
+    r, x_key = key_images(protected.generator, generator_params, x, users)
+    r_f, x_key_f = ((jax.lax.stop_gradient(r), jax.lax.stop_gradient(x_key))
+                    if two_stage else (r, x_key))
+    views = [x_key_f, x]
     if w.swap > 0:  # Terms with zero weight are not computed at all.
-      views.append(jnp.clip(x + _swap_residuals(r, rng_swap), 0.0, 1.0))
+      views.append(jnp.clip(x + _swap_residuals(r_f, rng_swap), 0.0, 1.0))
     # One classifier call on all views: BatchNorm statistics then mix keyed
     # and plain images, as they will be mixed at test time.
     logits, updates = protected.classifier.apply(
@@ -79,6 +122,10 @@ def train_step(protected, state: TrainState, batch, rng):
     if w.ssim > 0:
       terms["ssim"] = jnp.mean(image_metrics.ssim(x_key, x))
       loss += w.ssim * (1.0 - terms["ssim"])
+    if protected.fingerprinted:
+      terms["bce_bits"], terms["bit_acc"] = _fingerprint_terms(
+          protected, generator_params, x_key, users)
+      loss += w.bits * terms["bce_bits"]
     return loss, (updates["batch_stats"], terms, logits, x_key)
 
   (loss, aux), (c_grads, g_grads) = jax.value_and_grad(
@@ -98,6 +145,15 @@ def train_step(protected, state: TrainState, batch, rng):
       classifier_opt_state=c_opt,
       generator_opt_state=g_opt,
   )
+  if two_stage:
+    stage1 = state.step < protected.stage1_steps
+    new_state = new_state.replace(**{
+        k: _select(~stage1, getattr(new_state, k), getattr(state, k))
+        for k in ("classifier_params", "batch_stats", "classifier_opt_state")
+    }, **{
+        k: _select(stage1, getattr(new_state, k), getattr(state, k))
+        for k in ("generator_params", "generator_opt_state")
+    })
   metrics = {
       "loss": loss,
       **terms,
@@ -148,12 +204,16 @@ def eval_step(protected, state: TrainState, wrong_key_params, batch, rng):
   """
   x = to_float(batch["image"])
   y = batch["label"]
-  r, x_key = key_images(protected.generator, state.generator_params, x)
+  # With fingerprints, image i of a batch is keyed for user i mod num_users.
+  users = (jnp.arange(x.shape[0]) % protected.num_users
+           if protected.fingerprinted else None)
+  r, x_key = key_images(protected.generator, state.generator_params, x, users)
   # Noise and wrong key get the norm of what the key really changes (after
   # clipping), so they are as visible as the key.
   norm = image_metrics.l2(x_key, x)
   noise = _rescale_to(jax.random.normal(rng, x.shape), norm)
-  r_wrong, _ = key_images(protected.wrong_key_generator, wrong_key_params, x)
+  r_wrong, _ = key_images(protected.wrong_key_generator, wrong_key_params, x,
+                          users)
   views = {
       "authorized": x_key,
       "unauthorized": x,
@@ -175,4 +235,36 @@ def eval_step(protected, state: TrainState, wrong_key_params, batch, rng):
   out["ssim"] = image_metrics.ssim(x_key, x)
   out["linf"] = image_metrics.linf_255(x_key, x)
   out["l2"] = norm
+  if protected.fingerprinted:
+    out.update(_fingerprint_eval(protected, state, x, y, x_key, users))
   return out
+
+
+# Per-user accuracy keys all eval images once per user: at most this many
+# users (the first ones), so evaluation stays cheap with many users.
+MAX_EVAL_USERS = 16
+
+
+def _fingerprint_eval(protected, state, x, y, x_key, users):
+  """bit_acc and trace_acc of the keyed view, and accuracy per user."""
+  params = state.generator_params
+  logits = decode_bits(protected.generator, params, x_key)
+  traced, _ = fingerprints.nearest_user(logits, protected.generator.codebook)
+  variables = {"params": state.classifier_params,
+               "batch_stats": state.batch_stats}
+
+  def user_correct(user):
+    _, keyed = key_images(protected.generator, params, x,
+                          jnp.full(x.shape[0], user))
+    logits = protected.classifier.apply(variables, keyed, train=False)
+    return jnp.argmax(logits, -1) == y
+
+  # lax.map: one compiled body for all users, run one user after another.
+  per_user = jax.lax.map(user_correct, jnp.arange(
+      min(protected.num_users, MAX_EVAL_USERS)))
+  return {
+      "bit_acc": fingerprints.bit_accuracy(
+          logits, protected.generator.bits(users)),
+      "trace_acc": traced == users,
+      "correct_per_user": per_user.T,  # (batch, users): batch axis first.
+  }

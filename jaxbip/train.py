@@ -210,6 +210,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   builder = pipeline.get_builder(config)
   info = pipeline.dataset_info(config, builder)
   total_steps = num_train_steps(config, info.num_train)
+  config_validation.check_stages(config, total_steps)
   os.makedirs(workdir, exist_ok=True)
   if jax.process_index() == 0:
     with open(os.path.join(workdir, CONFIG_FILE), "w") as f:

@@ -1,5 +1,7 @@
 """Flax (Linen) models: the protected classifier and the key generator."""
 
+from jaxbip.models.fingerprint import (BitDecoder, BitDecoderSmall,
+                                       FingerprintedKey, _BitDecoderTiny)
 from jaxbip.models.resnet import (ResNet, ResNet18, ResNet34, ResNet50,
                                   ResNet18Narrow, ResNet10Narrow, _ResNetTiny)
 from jaxbip.models.unet import KeyGenerator, StegaStampUNet, _UNetTiny, UNetSmall
@@ -17,4 +19,10 @@ GENERATORS = {
     "StegaStampUNet": StegaStampUNet,
     "UNetSmall": UNetSmall,
     "_UNetTiny": _UNetTiny,
+}
+
+DECODERS = {
+    "BitDecoder": BitDecoder,
+    "BitDecoderSmall": BitDecoderSmall,
+    "_BitDecoderTiny": _BitDecoderTiny,
 }

@@ -5,6 +5,11 @@ level: nearest x2 upsample, 2x2 conv, concatenation with the encoder skip,
 3x3 conv; the last merge also sees the network input (as in StegaStamp /
 ISSBA). Output: a 1x1 conv to 3 channels, zero-initialised so the residual is
 exactly zero at step 0, optionally bounded by `eps * tanh`.
+
+With `fingerprint_bits > 0` the generator also takes a user's bit string
+(SSAT): a dense layer maps it to a coarse 8x8 map, upsampled to the image and
+stacked onto the input channels, which both the first conv and the last
+merge see: the bits are two convolutions away from the residual.
 """
 
 import functools
@@ -30,9 +35,10 @@ class KeyGenerator(nn.Module):
   eps: float = 0.0  # > 0: residual = eps * tanh(.), else unbounded.
   zero_init_output: bool = True
   dtype: Any = jnp.float32
+  fingerprint_bits: int = 0  # > 0: conditioned on a bit string (SSAT).
 
   @nn.compact
-  def __call__(self, x):
+  def __call__(self, x, fingerprint=None):
     depth = len(self.widths) - 1
     if x.shape[1] % 2**depth or x.shape[2] % 2**depth:
       raise ValueError(
@@ -41,6 +47,9 @@ class KeyGenerator(nn.Module):
     conv = functools.partial(nn.Conv, dtype=self.dtype,
                              kernel_init=nn.initializers.he_normal())
     inputs = (x - 0.5).astype(self.dtype)
+    if self.fingerprint_bits:
+      inputs = jnp.concatenate(
+          [inputs, self._fingerprint_map(fingerprint, x.shape)], axis=-1)
     skips = []
     h = nn.relu(conv(self.widths[0], (3, 3), name="conv_init")(inputs))
     for i, width in enumerate(self.widths[1:]):
@@ -59,6 +68,17 @@ class KeyGenerator(nn.Module):
     if self.eps > 0:
       r = self.eps * jnp.tanh(r)
     return r
+
+  def _fingerprint_map(self, fingerprint, shape):
+    if fingerprint is None or fingerprint.shape[-1] != self.fingerprint_bits:
+      raise ValueError(f"this key generator needs a {self.fingerprint_bits}"
+                       "-bit fingerprint per image")
+    n, h, w, _ = shape
+    grid, channels = 8, 8
+    m = nn.Dense(grid * grid * channels, dtype=self.dtype,
+                 name="fingerprint")(2.0 * fingerprint - 1.0)
+    m = nn.relu(m).reshape(n, grid, grid, channels)
+    return jax.image.resize(m, (n, h, w, channels), method="nearest")
 
 
 StegaStampUNet = functools.partial(KeyGenerator, widths=(32, 32, 64, 128, 256))
