@@ -62,6 +62,11 @@ def get_config() -> ml_collections.ConfigDict:
   # A name in jaxbip.models.GENERATORS (StegaStampUNet, UNetSmall).
   config.model.generator = "StegaStampUNet"
   config.model.eps = 0.0  # > 0 bounds the residual by eps * tanh(.).
+  # How convolutions are computed (same parameters either way): "xla"
+  # (lax.conv), "matmul" (im2col + one dot, jaxbip/models/conv.py), or
+  # "auto": on CPU, convolutions with a tiny output map (<= 4x4, where XLA's
+  # CPU convolution is 10-100x slower) as a matmul; "xla" elsewhere.
+  config.model.conv = "auto"
 
   # User fingerprints (SSAT): each authorized user's keyed images carry that
   # user's bit string, which a decoder recovers (jaxbip.trace names the user).

@@ -64,6 +64,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _one_of(config, "model.classifier", models.CLASSIFIERS)
   _one_of(config, "model.generator", models.GENERATORS)
   _one_of(config, "model.stem", ("cifar", "imagenet"))
+  _one_of(config, "model.conv", models.conv.IMPLEMENTATIONS)
   _one_of(config, "train.dtype", protected.DTYPES)
   _one_of(config, "loss.mislabel", mislabel.MISLABEL_MAPS)
   _one_of(config, "data.augment", pipeline.AUGMENTS)

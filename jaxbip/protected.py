@@ -53,7 +53,8 @@ class Protected:
 def build_classifier(config: ml_collections.ConfigDict, num_classes: int):
   return models.CLASSIFIERS[config.model.classifier](
       num_classes=num_classes, stem=config.model.stem,
-      dtype=DTYPES[config.train.dtype])
+      dtype=DTYPES[config.train.dtype],
+      conv_impl=config.model.get("conv", "xla"))
 
 
 def build_generator(config: ml_collections.ConfigDict, **overrides):
@@ -61,7 +62,8 @@ def build_generator(config: ml_collections.ConfigDict, **overrides):
   dtype = DTYPES[config.train.dtype]
   bits, num_users = fingerprint_settings(config)
   generator = models.GENERATORS[config.model.generator](
-      eps=config.model.eps, dtype=dtype, fingerprint_bits=bits, **overrides)
+      eps=config.model.eps, dtype=dtype, fingerprint_bits=bits,
+      conv_impl=config.model.get("conv", "xla"), **overrides)
   if not bits:
     return generator
   book = fingerprints.codebook(config.seed, bits, num_users)

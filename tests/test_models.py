@@ -184,3 +184,48 @@ def test_config_validation_rejects_image_size_for_generator(tiny_config):
     config_validation.validate(tiny_config)
   tiny_config.data.image_size = 24
   config_validation.validate(tiny_config)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [
+    (3, 1, "SAME"), (3, 2, "SAME"), (1, 2, "SAME"), (2, 1, "SAME"),
+    (7, 2, [(3, 3), (3, 3)]), (3, 2, "VALID")])
+def test_matmul_conv_matches_xla_conv_and_its_gradients(kernel, stride,
+                                                        padding):
+  rng = np.random.default_rng(kernel * 10 + stride)
+  x = jnp.asarray(rng.normal(size=(2, 10, 10, 5)), jnp.float32)
+  w = jnp.asarray(rng.normal(size=(kernel, kernel, 5, 6)), jnp.float32)
+  dn = jax.lax.conv_dimension_numbers(x.shape, w.shape,
+                                      ("NHWC", "HWIO", "NHWC"))
+
+  def loss(impl):
+    return lambda x, w: jnp.sum(jnp.sin(impl(
+        x, w, (stride, stride), padding, dimension_numbers=dn)))
+
+  want = jax.value_and_grad(loss(jax.lax.conv_general_dilated), (0, 1))(x, w)
+  got = jax.value_and_grad(loss(models.conv.matmul_conv), (0, 1))(x, w)
+  for a, b in zip(jax.tree.leaves(want), jax.tree.leaves(got)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("model", ["classifier", "generator"])
+def test_conv_impl_keeps_parameters_and_outputs(tiny_config, model):
+  from jaxbip import protected as protected_lib  # pylint: disable=g-import-not-at-top
+  x = jnp.asarray(np.random.default_rng(0).uniform(size=(2, 32, 32, 3)),
+                  jnp.float32)
+  outputs, trees = [], []
+  for impl in ("xla", "matmul"):
+    tiny_config.model.conv = impl
+    if model == "classifier":
+      module = protected_lib.build_classifier(tiny_config, 10)
+      variables = module.init(jax.random.key(0), x, train=False)
+      outputs.append(module.apply(variables, x, train=False))
+    else:
+      module = protected_lib.build_generator(tiny_config,
+                                             zero_init_output=False)
+      variables = module.init(jax.random.key(0), x)
+      outputs.append(module.apply(variables, x))
+    trees.append(jax.tree.map(jnp.shape, variables))
+  assert trees[0] == trees[1]  # Checkpoints move between implementations.
+  np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-4, atol=1e-5)
+  assert (models.conv.conv_general_dilated("auto")
+          is models.conv.small_maps_as_matmul)

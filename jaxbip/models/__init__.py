@@ -1,5 +1,7 @@
 """Flax (Linen) models: the protected classifier and the key generator."""
 
+from jaxbip.models import conv
+
 from jaxbip.models.fingerprint import (BitDecoder, BitDecoderSmall,
                                        FingerprintedKey, _BitDecoderTiny)
 from jaxbip.models.resnet import (ResNet, ResNet18, ResNet34, ResNet50,

@@ -10,6 +10,8 @@ from typing import Any, Callable, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from jaxbip.models import conv as conv_lib
+
 ModuleDef = Any
 
 
@@ -68,12 +70,15 @@ class ResNet(nn.Module):
   num_filters: int = 64
   stem: str = "cifar"  # "cifar" or "imagenet"
   dtype: Any = jnp.float32
+  conv_impl: str = "xla"  # See models/conv.py: "xla", "matmul" or "auto".
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     if self.stem not in ("cifar", "imagenet"):
       raise ValueError(f"stem must be 'cifar' or 'imagenet', got {self.stem!r}")
-    conv = functools.partial(nn.Conv, use_bias=False, dtype=self.dtype)
+    conv = functools.partial(
+        nn.Conv, use_bias=False, dtype=self.dtype,
+        conv_general_dilated=conv_lib.conv_general_dilated(self.conv_impl))
     norm = functools.partial(nn.BatchNorm, use_running_average=not train,
                              momentum=0.9, epsilon=1e-5, dtype=self.dtype)
     x = (x - 0.5) / 0.25  # Centre [0, 1] pixels; the key is added before this.

@@ -19,6 +19,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxbip.models import conv as conv_lib
+
 
 def _upsample2x(x):
   n, h, w, c = x.shape
@@ -36,6 +38,7 @@ class KeyGenerator(nn.Module):
   zero_init_output: bool = True
   dtype: Any = jnp.float32
   fingerprint_bits: int = 0  # > 0: conditioned on a bit string (SSAT).
+  conv_impl: str = "xla"  # See models/conv.py: "xla", "matmul" or "auto".
 
   @nn.compact
   def __call__(self, x, fingerprint=None):
@@ -44,8 +47,9 @@ class KeyGenerator(nn.Module):
       raise ValueError(
           f"KeyGenerator with {depth} down-sampling levels needs H and W "
           f"divisible by {2**depth}, got {x.shape[1]}x{x.shape[2]}")
-    conv = functools.partial(nn.Conv, dtype=self.dtype,
-                             kernel_init=nn.initializers.he_normal())
+    conv = functools.partial(
+        nn.Conv, dtype=self.dtype, kernel_init=nn.initializers.he_normal(),
+        conv_general_dilated=conv_lib.conv_general_dilated(self.conv_impl))
     inputs = (x - 0.5).astype(self.dtype)
     if self.fingerprint_bits:
       inputs = jnp.concatenate(
