@@ -5,10 +5,12 @@ decoded is either an error naming the file (`on_corrupt="error"`) or skipped
 and recorded (`on_corrupt="skip"`); a worker never dies on it without a name.
 """
 
+import dataclasses
 import hashlib
 import os
 
 from PIL import Image
+import tensorflow_datasets as tfds
 
 from jaxbip import errors
 
@@ -87,3 +89,41 @@ class BadFiles:
       logging.warning("Skipping %s", e)
       self.skipped.append(path)
       return None
+
+
+@dataclasses.dataclass(eq=False)
+class FileListConfig(tfds.core.BuilderConfig):
+  """A builder config that carries the listed files of every split."""
+  root: str = ""
+  # split -> [(path, label)]; kept out of repr, which TFDS logs.
+  files: dict = dataclasses.field(default_factory=dict, repr=False)
+  on_corrupt: str = "error"
+
+
+class FileListBuilder(tfds.core.GeneratorBasedBuilder,
+                      skip_registration=True):
+  """Writes the files its config lists, applying the corrupt-file policy.
+
+  Subclasses define `_info` and `_prepare(image)` (resizing); the relative
+  paths of skipped files land in the metadata as `skipped_files`.
+  """
+
+  def _prepare(self, image: Image.Image) -> Image.Image:
+    raise NotImplementedError
+
+  def _split_generators(self, dl_manager):
+    del dl_manager  # Files on disk only.
+    self._bad = BadFiles(self.builder_config.on_corrupt)
+    return {split: self._generate_examples(files)
+            for split, files in self.builder_config.files.items()}
+
+  def _generate_examples(self, files):
+    root = self.builder_config.root
+    for path, label in files:
+      image = self._bad.load(path)
+      if image is None:
+        continue
+      yield os.path.relpath(path, root), {"image": self._prepare(image),
+                                          "label": label}
+    self.info.metadata["skipped_files"] = sorted(
+        os.path.relpath(p, root) for p in self._bad.skipped)

@@ -29,16 +29,12 @@ SPLITS = ("train", "test")
 
 
 @dataclasses.dataclass(eq=False)
-class FolderConfig(tfds.core.BuilderConfig):
-  root: str = ""
+class FolderConfig(image_files.FileListConfig):
   classes: tuple[str, ...] = ()
-  # split -> [(path, label)]; kept out of repr, which TFDS logs.
-  files: dict = dataclasses.field(default_factory=dict, repr=False)
   max_side: int = 64
-  on_corrupt: str = "error"
 
 
-class ImageFolder(tfds.core.GeneratorBasedBuilder):
+class ImageFolder(image_files.FileListBuilder):
   """Images in class sub-folders, one folder per split."""
 
   VERSION = tfds.core.Version("1.0.0")
@@ -58,23 +54,8 @@ class ImageFolder(tfds.core.GeneratorBasedBuilder):
         metadata=tfds.core.MetadataDict(),
     )
 
-  def _split_generators(self, dl_manager):
-    del dl_manager  # Nothing is downloaded.
-    self._bad = image_files.BadFiles(self.builder_config.on_corrupt)
-    return {split: self._generate_examples(files)
-            for split, files in self.builder_config.files.items()}
-
-  def _generate_examples(self, files):
-    root = self.builder_config.root
-    for path, label in files:
-      image = self._bad.load(path)
-      if image is None:
-        continue
-      image = image_files.resize_shorter_side(image,
-                                              self.builder_config.max_side)
-      yield os.path.relpath(path, root), {"image": image, "label": label}
-    self.info.metadata["skipped_files"] = sorted(
-        os.path.relpath(p, root) for p in self._bad.skipped)
+  def _prepare(self, image):
+    return image_files.resize_shorter_side(image, self.builder_config.max_side)
 
 
 def _list_split(root: str, split: str, classes: list[str]) -> list:

@@ -28,17 +28,13 @@ DB = "aligned_images_DB"
 
 
 @dataclasses.dataclass(eq=False)
-class FacesConfig(tfds.core.BuilderConfig):
-  root: str = ""
+class FacesConfig(image_files.FileListConfig):
   people: tuple[str, ...] = dataclasses.field(default=(), repr=False)
-  # split -> [(path, label)]; kept out of repr, which TFDS logs.
-  files: dict = dataclasses.field(default_factory=dict, repr=False)
   held_out: dict = dataclasses.field(default_factory=dict, repr=False)
   image_size: int = 64
-  on_corrupt: str = "error"
 
 
-class YoutubeFaces(tfds.core.GeneratorBasedBuilder):
+class YoutubeFaces(image_files.FileListBuilder):
   """YouTube Aligned Faces, identities as classes, whole videos held out."""
 
   VERSION = tfds.core.Version("1.0.0")
@@ -61,24 +57,12 @@ class YoutubeFaces(tfds.core.GeneratorBasedBuilder):
             held_out_videos=self.builder_config.held_out),
     )
 
-  def _split_generators(self, dl_manager):
-    del dl_manager  # Manual data only.
-    self._bad = image_files.BadFiles(self.builder_config.on_corrupt)
-    return {split: self._generate_examples(files)
-            for split, files in self.builder_config.files.items()}
-
-  def _generate_examples(self, files):
+  def _prepare(self, image):
     from PIL import Image  # pylint: disable=g-import-not-at-top
-    root, size = self.builder_config.root, self.builder_config.image_size
-    for path, label in files:
-      image = self._bad.load(path)
-      if image is None:
-        continue
-      if image.size != (size, size):
-        image = image.resize((size, size), Image.Resampling.BILINEAR)
-      yield os.path.relpath(path, root), {"image": image, "label": label}
-    self.info.metadata["skipped_files"] = sorted(
-        os.path.relpath(p, root) for p in self._bad.skipped)
+    size = self.builder_config.image_size
+    if image.size == (size, size):
+      return image
+    return image.resize((size, size), Image.Resampling.BILINEAR)
 
 
 def _evenly(items: list, k: int) -> list:
