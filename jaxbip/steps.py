@@ -23,6 +23,22 @@ def to_float(images: jax.Array) -> jax.Array:
   return images.astype(jnp.float32) / 255.0
 
 
+def stack_views(views):
+  """One batch of all views, image by image: v0[0], v1[0], ..., v0[1], ...
+
+  With the batch sharded over devices, each device then stacks its own
+  images; `jnp.concatenate(views)` would need an all-to-all between devices
+  (measured 40 ms per step at 64 px on 2 CPU devices).
+  """
+  return jnp.stack(views, axis=1).reshape((-1,) + views[0].shape[1:])
+
+
+def split_views(stacked, count: int):
+  """The inverse of stack_views: a list of `count` per-view arrays."""
+  stacked = stacked.reshape((-1, count) + stacked.shape[1:])
+  return [stacked[:, i] for i in range(count)]
+
+
 def key_images(generator, generator_params, x, users=None):
   """Residual r = G(x) and keyed image clip(x + r, 0, 1).
 
@@ -105,9 +121,9 @@ def train_step(protected, state: TrainState, batch, rng):
     # and plain images, as they will be mixed at test time.
     logits, updates = protected.classifier.apply(
         {"params": classifier_params, "batch_stats": state.batch_stats},
-        jnp.concatenate(views), train=True, mutable=["batch_stats"])
+        stack_views(views), train=True, mutable=["batch_stats"])
     logits = dict(zip(("key", "plain", "swap"),
-                      jnp.split(logits, len(views))))
+                      split_views(logits, len(views))))
     terms = {
         "ce_key": optax.softmax_cross_entropy(logits["key"], y_true).mean(),
         "ce_plain": optax.softmax_cross_entropy(logits["plain"],
@@ -224,9 +240,9 @@ def eval_step(protected, state: TrainState, wrong_key_params, batch, rng):
   variables = {"params": state.classifier_params,
                "batch_stats": state.batch_stats}
   all_logits = protected.classifier.apply(
-      variables, jnp.concatenate(list(views.values())), train=False)
+      variables, stack_views(list(views.values())), train=False)
   out = {}
-  for name, logits in zip(views, jnp.split(all_logits, len(views))):
+  for name, logits in zip(views, split_views(all_logits, len(views))):
     out[f"correct_{name}"] = jnp.argmax(logits, -1) == y
     if protected.num_classes > 10:
       top5 = jax.lax.top_k(logits, 5)[1]

@@ -11,6 +11,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from jaxbip.models import conv as conv_lib
+from jaxbip.models import cpu_layers
 
 ModuleDef = Any
 
@@ -22,12 +23,13 @@ class ResNetBlock(nn.Module):
   norm: ModuleDef
   act: Callable = nn.relu
   strides: tuple[int, int] = (1, 1)
+  fence: Callable = lambda x: x  # cpu_layers.fence on CPU.
 
   @nn.compact
   def __call__(self, x):
     residual = x
     y = self.conv(self.filters, (3, 3), self.strides, name="conv1")(x)
-    y = self.act(self.norm(name="bn1")(y))
+    y = self.fence(self.act(self.norm(name="bn1")(y)))
     y = self.conv(self.filters, (3, 3), name="conv2")(y)
     # Zero-init the last BN scale so each block starts as the identity.
     y = self.norm(scale_init=nn.initializers.zeros_init(), name="bn2")(y)
@@ -35,7 +37,7 @@ class ResNetBlock(nn.Module):
       residual = self.conv(self.filters, (1, 1), self.strides,
                            name="proj_conv")(residual)
       residual = self.norm(name="proj_bn")(residual)
-    return self.act(residual + y)
+    return self.fence(self.act(residual + y))
 
 
 class BottleneckResNetBlock(nn.Module):
@@ -45,21 +47,22 @@ class BottleneckResNetBlock(nn.Module):
   norm: ModuleDef
   act: Callable = nn.relu
   strides: tuple[int, int] = (1, 1)
+  fence: Callable = lambda x: x  # cpu_layers.fence on CPU.
 
   @nn.compact
   def __call__(self, x):
     residual = x
     y = self.conv(self.filters, (1, 1), name="conv1")(x)
-    y = self.act(self.norm(name="bn1")(y))
+    y = self.fence(self.act(self.norm(name="bn1")(y)))
     y = self.conv(self.filters, (3, 3), self.strides, name="conv2")(y)
-    y = self.act(self.norm(name="bn2")(y))
+    y = self.fence(self.act(self.norm(name="bn2")(y)))
     y = self.conv(self.filters * 4, (1, 1), name="conv3")(y)
     y = self.norm(scale_init=nn.initializers.zeros_init(), name="bn3")(y)
     if residual.shape != y.shape:
       residual = self.conv(self.filters * 4, (1, 1), self.strides,
                            name="proj_conv")(residual)
       residual = self.norm(name="proj_bn")(residual)
-    return self.act(residual + y)
+    return self.fence(self.act(residual + y))
 
 
 class ResNet(nn.Module):
@@ -88,14 +91,17 @@ class ResNet(nn.Module):
     else:
       x = conv(self.num_filters, (7, 7), (2, 2), padding=[(3, 3), (3, 3)],
                name="conv_init")(x)
-    x = nn.relu(norm(name="bn_init")(x))
+    cpu = cpu_layers.cpu_tuned(self.conv_impl)
+    fence = cpu_layers.fence if cpu else lambda x: x
+    x = fence(nn.relu(norm(name="bn_init")(x)))
     if self.stem == "imagenet":
-      x = nn.max_pool(x, (3, 3), strides=(2, 2), padding="SAME")
+      x = (cpu_layers.max_pool(x, 3, 2) if cpu else
+           nn.max_pool(x, (3, 3), strides=(2, 2), padding="SAME"))
     for i, block_size in enumerate(self.stage_sizes):
       for j in range(block_size):
         strides = (2, 2) if i > 0 and j == 0 else (1, 1)
         x = self.block_cls(self.num_filters * 2**i, strides=strides,
-                           conv=conv, norm=norm,
+                           conv=conv, norm=norm, fence=fence,
                            name=f"stage{i + 1}_block{j + 1}")(x)
     x = jnp.mean(x, axis=(1, 2))
     # The pooled last-layer channels, for fine-pruning (jaxbip.attacks).
