@@ -26,7 +26,10 @@ time), step_ms (median, min, max), compile_s, gflop_per_step and
 achieved_gflops (XLA's cost analysis), peak_fraction (with --peak_gflops),
 input_images_per_sec (and per worker count), device_count, the models, and
 with --peer: peer_images_per_sec, ratio, peer_foreign_cores (> 0.05: another
-process shared the CPU while the peer ran; rerun on a quiet machine).
+process shared the CPU while the peer ran; rerun on a quiet machine). With
+--profile_dir=DIR: the 25 slowest XLA ops on stderr and profile_ms_by_kind
+(convolution forward, input and weight gradients, dots, transposes,
+collectives, other fusions; summed over devices).
 """
 
 import json
@@ -45,6 +48,7 @@ from ml_collections import config_flags
 from jaxbip import config_validation
 from jaxbip import errors
 from jaxbip import platform_defaults
+from jaxbip import profiling
 from jaxbip import protected as protected_lib
 from jaxbip import sharding
 from jaxbip import train
@@ -76,6 +80,9 @@ _PEER_SCRIPT = flags.DEFINE_string(
     "peer_script", os.path.join(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))), "..", "shared", "bench", "torch_peer.py"),
     "The peer benchmark script.")
+_PROFILE_DIR = flags.DEFINE_string(
+    "profile_dir", "", "Also trace two steps into this directory and print "
+    "the slowest XLA ops and the time per kind of op (jaxbip/profiling.py).")
 _PEER_PYTHON = flags.DEFINE_string("peer_python", sys.executable,
                                    "A Python that can import torch.")
 config_flags.DEFINE_config_file("config", "configs/digits.py",
@@ -132,7 +139,20 @@ def benchmark_step(config, steps: int, warmup: int,
     times.append(time.perf_counter() - t0)
   median = statistics.median(times)
   count = lambda tree: sum(x.size for x in jax.tree.leaves(tree))
+  profile = {}
+  if _PROFILE_DIR.value:
+    def one_step():
+      nonlocal state
+      state, step_metrics = compiled(state, batch, rng)
+      return step_metrics
+    rows = profiling.profile(one_step, compiled.as_text(), _PROFILE_DIR.value)
+    for row in rows[:25]:
+      print(f"{row['ms']:8.1f} ms  {row['kind']:20s} {row['what']}  "
+            f"({row['op']})", file=sys.stderr)
+    profile = {"profile_ms_by_kind": profiling.by_kind(rows),
+               "profile_dir": _PROFILE_DIR.value}
   return {
+      **profile,
       "num_classes": num_classes,
       "params_classifier": count(state.classifier_params),
       "params_generator": count(state.generator_params),

@@ -69,3 +69,16 @@ def test_peer_ratio_at_the_same_shapes():
   result = json.loads(proc.stdout.strip().splitlines()[-1])
   assert result["ratio"] == pytest.approx(
       result["images_per_sec"] / result["peer_images_per_sec"])
+
+
+def test_profile_names_the_convolution_gradients(tmp_path):
+  proc = _benchmark("--image_size=32", "--batch=8",
+                    f"--profile_dir={tmp_path}")
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  result = json.loads(proc.stdout.strip().splitlines()[-1])
+  kinds = result["profile_ms_by_kind"]
+  # The joint step trains both networks: forward and both gradients of
+  # their convolutions all show up, each with some time.
+  assert kinds["conv weight-grad"] > 0 and kinds["conv fwd/input-grad"] > 0
+  assert "conv weight-grad" in proc.stderr  # The per-op lines.
+  assert list(tmp_path.glob("**/*.trace.json.gz"))  # Trace kept for Perfetto.
