@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -80,5 +81,11 @@ def test_profile_names_the_convolution_gradients(tmp_path):
   # The joint step trains both networks: forward and both gradients of
   # their convolutions all show up, each with some time.
   assert kinds["conv weight-grad"] > 0 and kinds["conv fwd/input-grad"] > 0
-  assert "conv weight-grad" in proc.stderr  # The per-op lines.
+  # The per-op lines: slowest first, each with a known kind.
+  lines = re.findall(r"^\s*([\d.]+) ms  (\S+(?: \S+)?)\s", proc.stderr,
+                     re.MULTILINE)
+  assert 0 < len(lines) <= 25
+  times = [float(ms) for ms, _ in lines]
+  assert times == sorted(times, reverse=True)
+  assert {kind for _, kind in lines} <= set(kinds)
   assert list(tmp_path.glob("**/*.trace.json.gz"))  # Trace kept for Perfetto.
