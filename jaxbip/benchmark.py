@@ -23,7 +23,9 @@ and with 2 grain worker processes:
 
 Prints one JSON line: image_size, batch, images_per_sec (batch / median step
 time), step_ms (median, min, max), compile_s, gflop_per_step and
-achieved_gflops (XLA's cost analysis), peak_fraction (with --peak_gflops),
+achieved_gflops (XLA's cost analysis of the compiled program),
+model_gflop_per_step and model_gflops (of the program before XLA compiles
+it: the model's FLOPs), peak_fraction and mfu (with --peak_gflops),
 input_images_per_sec (and per worker count), device_count, the models, and
 with --peer: peer_images_per_sec, ratio, peer_foreign_cores (> 0.05: another
 process shared the CPU while the peer ran; rerun on a quiet machine). With
@@ -71,9 +73,10 @@ _BATCH = flags.DEFINE_integer("batch", 0, "> 0: overrides the global batch.")
 _NUM_CLASSES = flags.DEFINE_integer(
     "num_classes", 0, "> 0: classifier classes for the synthetic batch "
     "(default with --image_size: 10 at <= 32 px, else 200, as the peer).")
-_PEAK = flags.DEFINE_float("peak_gflops", 0.0,
-                           "> 0: report achieved_gflops / this as "
-                           "peak_fraction (e.g. 234 for this 2-core CPU).")
+_PEAK = flags.DEFINE_float(
+    "peak_gflops", 0.0, "> 0: peak GFLOP/s of all devices together (e.g. 234 "
+    "for this 2-core CPU, 989000 for one H100/H200 in dense bf16): reports "
+    "peak_fraction and mfu.")
 _PEER = flags.DEFINE_bool("peer", False,
                           "Also run the PyTorch peer at the same shapes.")
 _PEER_SCRIPT = flags.DEFINE_string(
@@ -123,11 +126,14 @@ def benchmark_step(config, steps: int, warmup: int,
   rng = jax.random.key(0)
 
   t0 = time.perf_counter()
-  compiled = train_fn.lower(state, batch, rng).compile()
+  lowered = train_fn.lower(state, batch, rng)
+  compiled = lowered.compile()
   compile_s = time.perf_counter() - t0
-  cost = compiled.cost_analysis()
-  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-  flops = float(cost.get("flops", 0.0)) if cost else 0.0
+  flops = _flops(compiled.cost_analysis())
+  # The model's FLOPs, for MFU: the program before XLA partitions it over
+  # the mesh, fuses or re-computes anything, or hands convolutions to
+  # library calls (on GPU the compiled count can miss cuDNN's).
+  model_flops = _flops(lowered.cost_analysis())
   for _ in range(warmup):
     state, metrics = compiled(state, batch, rng)
   jax.block_until_ready(state)
@@ -163,7 +169,14 @@ def benchmark_step(config, steps: int, warmup: int,
       # XLA's cost analysis counts one device's share of the SPMD program.
       "gflop_per_step": flops * mesh.size / 1e9,
       "achieved_gflops": flops * mesh.size / 1e9 / median,
+      "model_gflop_per_step": model_flops / 1e9,
+      "model_gflops": model_flops / 1e9 / median,
   }
+
+
+def _flops(cost) -> float:
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  return float(cost.get("flops", 0.0)) if cost else 0.0
 
 
 def benchmark_input(config, batches: int) -> float:
@@ -233,6 +246,7 @@ def _benchmark(config) -> None:
                                  num_classes))
     if _PEAK.value:
       result["peak_fraction"] = result["achieved_gflops"] / _PEAK.value
+      result["mfu"] = result["model_gflops"] / _PEAK.value
   if not _IMAGE_SIZE.value or _INPUT_ONLY.value:
     by_workers = {}
     for workers in _INPUT_WORKERS.value:
