@@ -24,8 +24,9 @@ and with 2 grain worker processes:
 Prints one JSON line: image_size, batch, images_per_sec (batch / median step
 time), step_ms (median, min, max), compile_s, gflop_per_step and
 achieved_gflops (XLA's cost analysis of the compiled program),
-model_gflop_per_step and model_gflops (of the program before XLA compiles
-it: the model's FLOPs), peak_fraction and mfu (with --peak_gflops),
+model_gflop_per_step and model_gflops (the convolutions and dots the step
+asks for, counted on its jaxpr: jaxbip/flops.py), peak_fraction and mfu
+(with --peak_gflops),
 input_images_per_sec (and per worker count), device_count, the models, and
 with --peer: peer_images_per_sec, ratio, peer_foreign_cores (> 0.05: another
 process shared the CPU while the peer ran; rerun on a quiet machine). With
@@ -49,6 +50,7 @@ from ml_collections import config_flags
 
 from jaxbip import config_validation
 from jaxbip import errors
+from jaxbip import flops as flops_lib
 from jaxbip import platform_defaults
 from jaxbip import profiling
 from jaxbip import protected as protected_lib
@@ -126,14 +128,14 @@ def benchmark_step(config, steps: int, warmup: int,
   rng = jax.random.key(0)
 
   t0 = time.perf_counter()
-  lowered = train_fn.lower(state, batch, rng)
-  compiled = lowered.compile()
+  compiled = train_fn.lower(state, batch, rng).compile()
   compile_s = time.perf_counter() - t0
-  flops = _flops(compiled.cost_analysis())
-  # The model's FLOPs, for MFU: the program before XLA partitions it over
-  # the mesh, fuses or re-computes anything, or hands convolutions to
-  # library calls (on GPU the compiled count can miss cuDNN's).
-  model_flops = _flops(lowered.cost_analysis())
+  cost = compiled.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  flops = float(cost.get("flops", 0.0)) if cost else 0.0
+  # For MFU: the convolutions and dots the step asks for, the same on every
+  # backend (XLA:GPU's count of a compiled step misses cuDNN's calls).
+  model_flops = flops_lib.count(train_fn, state, batch, rng)
   for _ in range(warmup):
     state, metrics = compiled(state, batch, rng)
   jax.block_until_ready(state)
@@ -151,7 +153,11 @@ def benchmark_step(config, steps: int, warmup: int,
       nonlocal state
       state, step_metrics = compiled(state, batch, rng)
       return step_metrics
-    rows = profiling.profile(one_step, compiled.as_text(), _PROFILE_DIR.value)
+    hlo = compiled.as_text()
+    os.makedirs(_PROFILE_DIR.value, exist_ok=True)
+    with open(os.path.join(_PROFILE_DIR.value, "step.hlo.txt"), "w") as f:
+      f.write(hlo)
+    rows = profiling.profile(one_step, hlo, _PROFILE_DIR.value)
     for row in rows[:25]:
       print(f"{row['ms']:8.1f} ms  {row['kind']:20s} {row['what']}  "
             f"({row['op']})", file=sys.stderr)
@@ -172,11 +178,6 @@ def benchmark_step(config, steps: int, warmup: int,
       "model_gflop_per_step": model_flops / 1e9,
       "model_gflops": model_flops / 1e9 / median,
   }
-
-
-def _flops(cost) -> float:
-  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-  return float(cost.get("flops", 0.0)) if cost else 0.0
 
 
 def benchmark_input(config, batches: int) -> float:

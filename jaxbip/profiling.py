@@ -6,7 +6,8 @@ summed over devices) with what the op computes, read from the optimised
 HLO: e.g. `conv weight-grad 3x3 -> f32[64,3,3,64]`. Convolutions appear in
 XLA's canonical form, so the kind is read from the window: a window larger
 than the output is a weight gradient, a dilated input (lhs_dilate) an input
-gradient of a strided convolution. Used by
+gradient of a strided convolution; on GPU the kind of a cuDNN or cuBLAS call
+is read from its target. Used by
 `python -m jaxbip.benchmark --profile_dir=DIR`; the trace itself stays in
 DIR for TensorBoard or Perfetto.
 """
@@ -54,6 +55,19 @@ def _conv_kind(window: str, shape: str) -> str:
   return "conv fwd/input-grad"
 
 
+# GPU library calls that XLA emits as custom calls instead of convolution /
+# dot instructions.
+_LIBRARY_CALLS = {
+    "__cudnn$convForward": "conv fwd/input-grad",
+    "__cudnn$convBiasActivationForward": "conv fwd/input-grad",
+    "__cudnn$convBackwardInput": "conv input-grad",
+    "__cudnn$convBackwardFilter": "conv weight-grad",
+    "__cudnn$fusion": "cudnn fusion",
+    "__cublas$gemm": "dot",
+    "__cublas$lt$matmul": "dot",
+}
+
+
 def describe_ops(hlo: str) -> dict[str, tuple[str, str]]:
   """Op name -> (kind, description) for the ops of an optimised HLO module."""
   bodies = _computations(hlo)
@@ -68,7 +82,11 @@ def describe_ops(hlo: str) -> dict[str, tuple[str, str]]:
       inner = bodies.get(called.group(1), "") if called else ""
       conv = _CONV.search(inner) or (_CONV.search(line)
                                      if op == "convolution" else None)
-      if conv:
+      target = re.search(r'custom_call_target="([^"]+)"', line + inner)
+      library = _LIBRARY_CALLS.get(target.group(1)) if target else None
+      if library:
+        kind, what = library, shape
+      elif conv:
         kind = _conv_kind(conv.group(2), conv.group(1))
         window = re.search(r"size=(\S+)", conv.group(2))
         what = f"{window.group(1) if window else ''} -> {conv.group(1)}"
@@ -101,10 +119,18 @@ def profile(step, hlo: str, directory: str, calls: int = 2) -> list[dict]:
   with gzip.open(traces[-1]) as f:
     events = json.load(f)["traceEvents"]
   ops = describe_ops(hlo)
-  total = collections.Counter()
+  # CPU traces name each op's event after the op; GPU kernel events name the
+  # kernel and carry the op in args.hlo_op. Count one or the other, not both.
+  by_name, by_arg = collections.Counter(), collections.Counter()
   for e in events:
-    if e.get("ph") == "X" and e.get("name") in ops:
-      total[e["name"]] += e.get("dur", 0)
+    if e.get("ph") != "X":
+      continue
+    if e.get("name") in ops:
+      by_name[e["name"]] += e.get("dur", 0)
+    op = (e.get("args") or {}).get("hlo_op")
+    if op in ops:
+      by_arg[op] += e.get("dur", 0)
+  total = by_arg if jax.default_backend() == "gpu" and by_arg else by_name
   return [{"op": name, "kind": ops[name][0], "what": ops[name][1],
            "ms": us / 1e3 / calls} for name, us in total.most_common()]
 
