@@ -3,8 +3,8 @@
 All take NHWC float images in [0, 1] and return one value per image.
 """
 
-import dm_pix
 import jax.numpy as jnp
+import numpy as np
 
 
 def psnr(a, b):
@@ -13,9 +13,50 @@ def psnr(a, b):
   return jnp.minimum(10.0 * jnp.log10(1.0 / jnp.maximum(mse, 1e-10)), 100.0)
 
 
+def _gaussian_taps(size: int = 11, sigma: float = 1.5) -> np.ndarray:
+  x = np.arange(size) - (size - 1) / 2
+  taps = np.exp(-0.5 * (x / sigma) ** 2)
+  return taps / taps.sum()
+
+
+def _blur_valid(z, taps):
+  """Separable Gaussian blur of NHWC z over H and W, 'valid' borders.
+
+  A weighted sum of shifted slices, which XLA fuses into one pass per axis.
+  As 1-channel convolutions (dm_pix's form) the 11-tap filter ran on GPU as
+  cuDNN calls of 0.5 ms each: 7.4 of a 65 ms ResNet-18 step at 224 px.
+  """
+  k = len(taps)
+  h, w = z.shape[1] - k + 1, z.shape[2] - k + 1
+  z = sum(float(t) * z[:, i:i + h] for i, t in enumerate(taps))
+  return sum(float(t) * z[:, :, i:i + w] for i, t in enumerate(taps))
+
+
 def ssim(a, b):
-  """Structural similarity (Gaussian 11x11 window, sigma 1.5)."""
-  return dm_pix.ssim(a, b, max_val=1.0)
+  """Structural similarity (Gaussian 11x11 window, sigma 1.5), per image.
+
+  The same formula and constants as `dm_pix.ssim(a, b, max_val=1.0)` (the
+  tests compare both), computed in float32.
+  """
+  a, b = a.astype(jnp.float32), b.astype(jnp.float32)
+  c = a.shape[-1]
+  # The five local statistics in one blur.
+  blurred = _blur_valid(jnp.concatenate([a, b, a * a, b * b, a * b], axis=-1),
+                        _gaussian_taps())
+  mu0, mu1, e00, e11, e01 = (blurred[..., i * c:(i + 1) * c]
+                             for i in range(5))
+  mu00, mu11, mu01 = mu0 * mu0, mu1 * mu1, mu0 * mu1
+  eps = float(np.finfo(np.float32).eps) ** 2
+  sigma00 = jnp.maximum(eps, e00 - mu00)
+  sigma11 = jnp.maximum(eps, e11 - mu11)
+  sigma01 = e01 - mu01
+  # A covariance is at most the product of the deviations.
+  sigma01 = jnp.sign(sigma01) * jnp.minimum(jnp.sqrt(sigma00 * sigma11),
+                                            jnp.abs(sigma01))
+  c1, c2 = 0.01 ** 2, 0.03 ** 2
+  ssim_map = ((2 * mu01 + c1) * (2 * sigma01 + c2)
+              / ((mu00 + mu11 + c1) * (sigma00 + sigma11 + c2)))
+  return jnp.mean(ssim_map, axis=(1, 2, 3))
 
 
 def linf_255(a, b):

@@ -186,11 +186,12 @@ def test_config_validation_rejects_image_size_for_generator(tiny_config):
   config_validation.validate(tiny_config)
 
 
+@pytest.mark.parametrize("impl", ["matmul_conv", "aligned_channels_conv"])
 @pytest.mark.parametrize("kernel,stride,padding", [
     (3, 1, "SAME"), (3, 2, "SAME"), (1, 2, "SAME"), (2, 1, "SAME"),
     (7, 2, [(3, 3), (3, 3)]), (3, 2, "VALID")])
-def test_matmul_conv_matches_xla_conv_and_its_gradients(kernel, stride,
-                                                        padding):
+def test_conv_forms_match_xla_conv_and_its_gradients(kernel, stride, padding,
+                                                     impl):
   rng = np.random.default_rng(kernel * 10 + stride)
   x = jnp.asarray(rng.normal(size=(2, 10, 10, 5)), jnp.float32)
   w = jnp.asarray(rng.normal(size=(kernel, kernel, 5, 6)), jnp.float32)
@@ -202,7 +203,8 @@ def test_matmul_conv_matches_xla_conv_and_its_gradients(kernel, stride,
         x, w, (stride, stride), padding, dimension_numbers=dn)))
 
   want = jax.value_and_grad(loss(jax.lax.conv_general_dilated), (0, 1))(x, w)
-  got = jax.value_and_grad(loss(models.conv.matmul_conv), (0, 1))(x, w)
+  # 5 -> 6 channels: aligned_channels_conv pads both to 8.
+  got = jax.value_and_grad(loss(getattr(models.conv, impl)), (0, 1))(x, w)
   for a, b in zip(jax.tree.leaves(want), jax.tree.leaves(got)):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 

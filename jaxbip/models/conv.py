@@ -28,6 +28,8 @@ IMPLEMENTATIONS = ("xla", "matmul", "auto")
 # 256->512 onto 4x4 51 vs 39; stride-1 512->512 on 4x4 82 vs 97.
 SMALL_OUTPUT = 4
 SMALL_STRIDED_OUTPUT = 16
+# "auto" on GPU pads convolutions' channel counts to a multiple of this.
+CHANNEL_MULTIPLE = 8
 
 
 def _nhwc_hwio(x, w, dimension_numbers) -> bool:
@@ -36,15 +38,20 @@ def _nhwc_hwio(x, w, dimension_numbers) -> bool:
   return dimension_numbers in (None, expected)
 
 
+def _plain(x, w, lhs_dilation, rhs_dilation, dimension_numbers,
+           feature_group_count, kwargs) -> bool:
+  return (x.ndim == 4 and feature_group_count == 1 and not kwargs
+          and all(d == 1 for d in (lhs_dilation or (1, 1)))
+          and all(d == 1 for d in (rhs_dilation or (1, 1)))
+          and _nhwc_hwio(x, w, dimension_numbers))
+
+
 def matmul_conv(x, w, window_strides, padding, lhs_dilation=None,
                 rhs_dilation=None, dimension_numbers=None,
                 feature_group_count=1, precision=None, **kwargs):
   """lax.conv_general_dilated for NHWC x HWIO, computed with one dot."""
-  plain = (x.ndim == 4 and feature_group_count == 1 and not kwargs
-           and all(d == 1 for d in (lhs_dilation or (1, 1)))
-           and all(d == 1 for d in (rhs_dilation or (1, 1)))
-           and _nhwc_hwio(x, w, dimension_numbers))
-  if not plain:
+  if not _plain(x, w, lhs_dilation, rhs_dilation, dimension_numbers,
+                feature_group_count, kwargs):
     return lax.conv_general_dilated(
         x, w, window_strides, padding, lhs_dilation=lhs_dilation,
         rhs_dilation=rhs_dilation, dimension_numbers=dimension_numbers,
@@ -91,15 +98,40 @@ def small_maps_as_matmul(x, w, window_strides, padding, **kwargs):
   return lax.conv_general_dilated(x, w, window_strides, padding, **kwargs)
 
 
+def aligned_channels_conv(x, w, window_strides, padding, lhs_dilation=None,
+                          rhs_dilation=None, dimension_numbers=None,
+                          feature_group_count=1, precision=None, **kwargs):
+  """lax.conv_general_dilated with channel counts padded to CHANNEL_MULTIPLE.
+
+  The zero channels add nothing to the result and get no gradient into the
+  (unpadded) kernel. On GPU, cuDNN's tensor-core kernels want channel counts
+  that are multiples of 8; the U-Net's 67-channel merge and 3-channel
+  image convolutions are not.
+  """
+  args = dict(lhs_dilation=lhs_dilation, rhs_dilation=rhs_dilation,
+              dimension_numbers=dimension_numbers,
+              feature_group_count=feature_group_count, precision=precision,
+              **kwargs)
+  pad_in, pad_out = -w.shape[2] % CHANNEL_MULTIPLE, -w.shape[3] % CHANNEL_MULTIPLE
+  if (not (pad_in or pad_out) or not _plain(
+      x, w, lhs_dilation, rhs_dilation, dimension_numbers,
+      feature_group_count, kwargs)):
+    return lax.conv_general_dilated(x, w, window_strides, padding, **args)
+  x = jnp.pad(x, ((0, 0),) * 3 + ((0, pad_in),))
+  w = jnp.pad(w, ((0, 0), (0, 0), (0, pad_in), (0, pad_out)))
+  y = lax.conv_general_dilated(x, w, window_strides, padding, **args)
+  return y[..., :y.shape[-1] - pad_out]
+
+
 def conv_general_dilated(impl: str):
   """The function nn.Conv should call for `impl`.
 
-  "auto": small output maps as a matmul on CPU, XLA's convolution elsewhere
-  and on accelerators.
+  "auto": small output maps as a matmul on CPU, channel counts padded to a
+  multiple of 8 on GPU, XLA's convolution on other accelerators.
   """
   if impl not in IMPLEMENTATIONS:
     raise ValueError(f"conv impl must be one of {IMPLEMENTATIONS}, got {impl!r}")
   if impl == "auto":
-    return (small_maps_as_matmul if jax.default_backend() == "cpu"
-            else lax.conv_general_dilated)
+    return {"cpu": small_maps_as_matmul, "gpu": aligned_channels_conv}.get(
+        jax.default_backend(), lax.conv_general_dilated)
   return matmul_conv if impl == "matmul" else lax.conv_general_dilated

@@ -67,8 +67,8 @@ class KeyGenerator(nn.Module):
           jnp.concatenate(merged, axis=-1)))
     out_init = (nn.initializers.zeros_init() if self.zero_init_output
                 else nn.initializers.lecun_normal())
-    r = nn.Conv(x.shape[-1], (1, 1), dtype=self.dtype, kernel_init=out_init,
-                name="residual")(h).astype(jnp.float32)
+    r = conv(x.shape[-1], (1, 1), kernel_init=out_init,
+             name="residual")(h).astype(jnp.float32)
     if self.eps > 0:
       r = self.eps * jnp.tanh(r)
     return r
