@@ -133,9 +133,7 @@ def benchmark_step(config, steps: int, warmup: int,
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   flops = float(cost.get("flops", 0.0)) if cost else 0.0
-  # For MFU: the convolutions and dots the step asks for, the same on every
-  # backend (XLA:GPU's count of a compiled step misses cuDNN's calls).
-  model_flops = flops_lib.count(train_fn, state, batch, rng)
+  model_flops = _model_flops(config, num_classes, mesh, state, batch, rng)
   for _ in range(warmup):
     state, metrics = compiled(state, batch, rng)
   jax.block_until_ready(state)
@@ -178,6 +176,22 @@ def benchmark_step(config, steps: int, warmup: int,
       "model_gflop_per_step": model_flops / 1e9,
       "model_gflops": model_flops / 1e9 / median,
   }
+
+
+def _model_flops(config, num_classes, mesh, state, batch, rng) -> int:
+  """For MFU: the convolutions and dots of the model's step, as written.
+
+  Counted on the step with `conv="xla"` (same parameters): the CPU matmul
+  form and the GPU channel padding of `conv="auto"` do extra multiplications
+  by zero that are not the model's. Counted on the jaxpr, so the same on
+  every backend (XLA:GPU's cost analysis of a compiled step misses cuDNN's
+  calls).
+  """
+  reference = config.copy_and_resolve_references()
+  reference.model.conv = "xla"
+  protected = protected_lib.build(reference, num_classes, total_steps=1000)
+  return flops_lib.count(train.jit_train_step(protected, mesh), state, batch,
+                         rng)
 
 
 def benchmark_input(config, batches: int) -> float:

@@ -33,6 +33,11 @@ def test_synthetic_step_prints_one_json_line_with_flops():
   assert result["gflop_per_step"] > 0
   assert result["peak_fraction"] == pytest.approx(
       result["achieved_gflops"] / 100)
+  # The model's FLOPs leave out what "auto"'s matmul form and XLA's
+  # elementwise count add.
+  assert 0.5 * result["gflop_per_step"] < result["model_gflop_per_step"]
+  assert result["model_gflop_per_step"] < result["gflop_per_step"]
+  assert result["mfu"] == pytest.approx(result["model_gflops"] / 100)
   assert result["params_classifier"] > 0 and result["params_generator"] > 0
 
 
