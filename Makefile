@@ -8,9 +8,19 @@ STAMP := $(VENV)/.installed
 WORKDIR ?= runs/digits
 CONFIG ?= configs/digits.py
 
-.PHONY: venv train test bench clean
+NATIVE_STAMP := $(VENV)/.native
+
+.PHONY: venv native train test bench clean
 
 venv: $(STAMP)
+
+# oneDNN's CPU convolutions (jaxbip/native): apt-get installs libdnnl-dev when
+# run as root; without oneDNN jaxbip uses XLA's convolutions and says so.
+native: $(NATIVE_STAMP)
+
+$(NATIVE_STAMP): $(STAMP) jaxbip/native/onednn_conv.cc jaxbip/native/build.sh
+	bash jaxbip/native/build.sh $(BIN)/python
+	touch $(NATIVE_STAMP)
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,15 +28,15 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-train: venv
+train: native
 	mkdir -p $(dir $(WORKDIR))
 	$(BIN)/python -m jaxbip.main --config=$(CONFIG) --workdir=$(WORKDIR)
 
-test: venv
+test: native
 	$(BIN)/python -m pytest -q tests
 
-bench: venv
+bench: native
 	$(BIN)/python -m jaxbip.benchmark --config=$(CONFIG)
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache jaxbip/native/*.so

@@ -242,7 +242,9 @@ def _benchmark(config) -> None:
     num_classes = num_classes or (10 if _IMAGE_SIZE.value <= 32 else 200)
   if _PEER.value and not _IMAGE_SIZE.value:
     raise errors.UserError("--peer needs --image_size (32, 64 or 224)")
-  platform_defaults.split_cpu_into_devices((config.train.batch_size,))
+  platform_defaults.split_cpu_into_devices(
+      (config.train.batch_size,),
+      onednn=platform_defaults.uses_onednn(config))
   platform_defaults.enable_compilation_cache()
   result = {
       "image_size": config.data.image_size,

@@ -5,6 +5,7 @@ import ml_collections
 
 from jaxbip import mislabel
 from jaxbip import models
+from jaxbip import native
 from jaxbip import protected
 from jaxbip.data import image_files
 from jaxbip.data import pipeline
@@ -65,6 +66,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _one_of(config, "model.generator", models.GENERATORS)
   _one_of(config, "model.stem", ("cifar", "imagenet"))
   _one_of(config, "model.conv", models.conv.IMPLEMENTATIONS)
+  if config.model.conv == "onednn" and not native.built():
+    raise ConfigError(
+        "config.model.conv='onednn' needs the oneDNN extension, which is not "
+        "built: run `make native` (it needs g++ and libdnnl-dev), or use "
+        "conv='auto'")
   _one_of(config, "train.dtype", protected.DTYPES)
   _one_of(config, "loss.mislabel", mislabel.MISLABEL_MAPS)
   _one_of(config, "data.augment", pipeline.AUGMENTS)

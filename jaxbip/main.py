@@ -69,7 +69,8 @@ def main(argv):
     reason = str(e).strip().splitlines()[-1].strip()
     _fail(f"cannot load the config file: {reason}")
   platform_defaults.split_cpu_into_devices(
-      (config.train.batch_size, config.eval.batch_size))
+      (config.train.batch_size, config.eval.batch_size),
+      onednn=platform_defaults.uses_onednn(config))
   platform_defaults.enable_compilation_cache()
   try:
     distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,

@@ -65,6 +65,10 @@ _LIBRARY_CALLS = {
     "__cudnn$fusion": "cudnn fusion",
     "__cublas$gemm": "dot",
     "__cublas$lt$matmul": "dot",
+    # jaxbip's oneDNN convolutions on CPU (models/onednn_conv.py).
+    "jaxbip_conv_forward": "conv fwd/input-grad",
+    "jaxbip_conv_data_gradient": "conv input-grad",
+    "jaxbip_conv_weight_gradient": "conv weight-grad",
 }
 
 

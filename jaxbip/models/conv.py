@@ -1,27 +1,31 @@
-"""Convolution as one matrix product (im2col), a drop-in for `nn.Conv`.
+"""How the models compute convolutions: `config.model.conv`.
 
-XLA's CPU backend falls off a cliff on convolutions with a tiny spatial
-extent: a 3x3, 512-channel convolution on a 2x2 map (ResNet-18's last stage
-at 64 px) ran at 2 GFLOP/s forward, against ~200 at 4x4 and above, and the
-input gradient of a stride-2 convolution onto 4x4 at 5 GFLOP/s. Writing such
-a convolution as "stack the k*k shifted views of the input along channels,
-then one dot with the (k*k*C_in, C_out) kernel" keeps every FLOP in a matrix
-product, forward and backward. On large maps XLA's own convolution is faster
-(the k*k-fold copy of the input costs memory traffic), so "auto" uses the
-matmul form only where the output has at most `SMALL_OUTPUT` positions, and
-only on CPU (see `use_matmul`).
+All forms have `lax.conv_general_dilated`'s signature and plug into
+`nn.Conv(conv_general_dilated=...)`, so the parameter tree does not change
+and checkpoints move freely between them:
 
-`matmul_conv` has `lax.conv_general_dilated`'s signature, so it plugs into
-`nn.Conv(conv_general_dilated=...)` and the parameter tree does not change:
-checkpoints move freely between implementations. Cases it does not cover
-(dilation, feature groups, other layouts) fall back to XLA's convolution.
+- "xla": XLA's convolution.
+- "matmul": im2col + one dot (`matmul_conv`). XLA's CPU backend falls off a
+  cliff on tiny maps: a 3x3, 512-channel convolution on a 2x2 map (ResNet-18's
+  last stage at 64 px) ran at 2 GFLOP/s forward, against ~200 at 4x4, and the
+  input gradient of a stride-2 convolution onto 4x4 at 5 GFLOP/s; as one dot
+  every FLOP stays in a matrix product. On large maps the k*k-fold copy of
+  the input costs more than it saves.
+- "onednn": oneDNN's CPU kernels through XLA custom calls
+  (`models/onednn_conv.py`, built by `make native`).
+- "auto": on CPU oneDNN where it is built and the step runs on one device,
+  else "matmul" on maps with at most `SMALL_OUTPUT` positions and XLA's
+  convolution elsewhere; on GPU channel counts padded to a multiple of 8
+  (`aligned_channels_conv`); XLA's convolution on other accelerators.
+
+Cases a form does not cover (dilation, feature groups, other layouts) fall
+back to XLA's convolution.
 """
-
 import jax
 from jax import lax
 import jax.numpy as jnp
 
-IMPLEMENTATIONS = ("xla", "matmul", "auto")
+IMPLEMENTATIONS = ("xla", "matmul", "onednn", "auto")
 # "auto" computes convolutions with at most this many output positions per
 # image as a matmul: 2x2, and 4x4 for strided ones. fwd+bwd, batch 64, one
 # CPU device: 3x3 512->512 on 2x2 1068 ms (XLA) vs 20 (matmul); stride-2
@@ -32,10 +36,13 @@ SMALL_STRIDED_OUTPUT = 16
 CHANNEL_MULTIPLE = 8
 
 
-def _nhwc_hwio(x, w, dimension_numbers) -> bool:
-  expected = lax.conv_dimension_numbers(x.shape, w.shape,
-                                        ("NHWC", "HWIO", "NHWC"))
-  return dimension_numbers in (None, expected)
+def nhwc_hwio(x, w, dimension_numbers) -> bool:
+  """Whether dimension_numbers says NHWC x HWIO -> NHWC (None: lax's NCHW)."""
+  if dimension_numbers is None or x.ndim != 4:
+    return False
+  return lax.conv_dimension_numbers(
+      x.shape, w.shape, dimension_numbers) == lax.conv_dimension_numbers(
+          x.shape, w.shape, ("NHWC", "HWIO", "NHWC"))
 
 
 def _plain(x, w, lhs_dilation, rhs_dilation, dimension_numbers,
@@ -43,7 +50,7 @@ def _plain(x, w, lhs_dilation, rhs_dilation, dimension_numbers,
   return (x.ndim == 4 and feature_group_count == 1 and not kwargs
           and all(d == 1 for d in (lhs_dilation or (1, 1)))
           and all(d == 1 for d in (rhs_dilation or (1, 1)))
-          and _nhwc_hwio(x, w, dimension_numbers))
+          and nhwc_hwio(x, w, dimension_numbers))
 
 
 def matmul_conv(x, w, window_strides, padding, lhs_dilation=None,
@@ -126,12 +133,22 @@ def aligned_channels_conv(x, w, window_strides, padding, lhs_dilation=None,
 def conv_general_dilated(impl: str):
   """The function nn.Conv should call for `impl`.
 
-  "auto": small output maps as a matmul on CPU, channel counts padded to a
-  multiple of 8 on GPU, XLA's convolution on other accelerators.
+  "auto": on CPU oneDNN's convolutions where the extension is built and the
+  program runs on one device (`onednn_conv.preferred`), else small output
+  maps as a matmul; channel counts padded to a multiple of 8 on GPU; XLA's
+  convolution on other accelerators.
   """
+  # onednn_conv imports this module.
+  from jaxbip.models import onednn_conv  # pylint: disable=g-import-not-at-top
   if impl not in IMPLEMENTATIONS:
     raise ValueError(f"conv impl must be one of {IMPLEMENTATIONS}, got {impl!r}")
+  if impl == "onednn":
+    return onednn_conv.conv
   if impl == "auto":
-    return {"cpu": small_maps_as_matmul, "gpu": aligned_channels_conv}.get(
-        jax.default_backend(), lax.conv_general_dilated)
+    backend = jax.default_backend()
+    if backend == "cpu":
+      return (onednn_conv.conv if onednn_conv.preferred()
+              else small_maps_as_matmul)
+    return aligned_channels_conv if backend == "gpu" else (
+        lax.conv_general_dilated)
   return matmul_conv if impl == "matmul" else lax.conv_general_dilated

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 
 def cpu_tuned(conv_impl: str) -> bool:
   """Whether the models should use this module's layers."""
-  return conv_impl == "auto" and jax.default_backend() == "cpu"
+  return conv_impl in ("auto", "onednn") and jax.default_backend() == "cpu"
 
 
 def fence(x):
