@@ -76,6 +76,25 @@ def test_cpu_tuned_resnet_equals_the_plain_one():
     np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)
 
 
+def test_unet_merge_as_concat_conv_has_the_same_parameters_and_values():
+  x = jnp.asarray(np.random.default_rng(2).uniform(size=(2, 16, 16, 3)),
+                  jnp.float32)
+  out, grads, params = [], [], []
+  for impl in ("xla", "auto"):  # "auto" on CPU: merges as ConcatConv.
+    model = models.UNetSmall(conv_impl=impl, zero_init_output=False)
+    variables = model.init(jax.random.key(0), x)
+    value, grad = jax.value_and_grad(lambda p, m=model: jnp.sum(jnp.sin(
+        m.apply({"params": p}, x))))(variables["params"])
+    out.append(value)
+    grads.append(grad)
+    params.append(variables["params"])
+  # Same tree and the same initial values: checkpoints move between them.
+  jax.tree.map(np.testing.assert_array_equal, params[0], params[1])
+  np.testing.assert_allclose(out[0], out[1], rtol=1e-5)
+  for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(grads[1])):
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
 def test_stack_views_interleaves_and_split_views_inverts_it():
   views = [jnp.full((3, 2), v, jnp.float32) + jnp.arange(3.)[:, None]
            for v in (10, 20)]

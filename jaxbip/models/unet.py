@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxbip.models import conv as conv_lib
+from jaxbip.models import cpu_layers
 
 
 def _upsample2x(x):
@@ -38,7 +39,7 @@ class KeyGenerator(nn.Module):
   zero_init_output: bool = True
   dtype: Any = jnp.float32
   fingerprint_bits: int = 0  # > 0: conditioned on a bit string (SSAT).
-  conv_impl: str = "xla"  # See models/conv.py: "xla", "matmul" or "auto".
+  conv_impl: str = "xla"  # See models/conv.py.
 
   @nn.compact
   def __call__(self, x, fingerprint=None):
@@ -63,8 +64,16 @@ class KeyGenerator(nn.Module):
       skip = skips.pop()
       h = nn.relu(conv(width, (2, 2), name=f"up_{i}")(_upsample2x(h)))
       merged = [skip, h] + ([inputs] if not skips else [])
-      h = nn.relu(conv(width, (3, 3), name=f"merge_{i}")(
-          jnp.concatenate(merged, axis=-1)))
+      if cpu_layers.cpu_tuned(self.conv_impl):
+        merge = cpu_layers.ConcatConv(
+            width, (3, 3), dtype=self.dtype,
+            kernel_init=nn.initializers.he_normal(),
+            conv_general_dilated=conv_lib.conv_general_dilated(
+                self.conv_impl), name=f"merge_{i}")(merged)
+      else:
+        merge = conv(width, (3, 3), name=f"merge_{i}")(
+            jnp.concatenate(merged, axis=-1))
+      h = nn.relu(merge)
     out_init = (nn.initializers.zeros_init() if self.zero_init_output
                 else nn.initializers.lecun_normal())
     r = conv(x.shape[-1], (1, 1), kernel_init=out_init,
