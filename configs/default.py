@@ -63,11 +63,11 @@ def get_config() -> ml_collections.ConfigDict:
   config.model.generator = "StegaStampUNet"
   config.model.eps = 0.0  # > 0 bounds the residual by eps * tanh(.).
   # How convolutions are computed (same parameters either way): "xla"
-  # (lax.conv), "matmul" (im2col + one dot, jaxbip/models/conv.py), or
-  # "auto": on CPU, convolutions with a 2x2 output map (and strided ones onto
-  # 4x4, where XLA's CPU convolution is up to 50x slower) as a matmul, plus
-  # the CPU layers of jaxbip/models/cpu_layers.py (same values); plain XLA
-  # ops on accelerators.
+  # (lax.conv), "matmul" (im2col + one dot), "onednn" (oneDNN's CPU kernels,
+  # built by `make native`), or "auto": on CPU oneDNN when built (one CPU
+  # device), else tiny maps as a matmul, plus the CPU layers of
+  # jaxbip/models/cpu_layers.py (same values); on GPU channel counts padded
+  # to a multiple of 8. jaxbip/models/conv.py says why.
   config.model.conv = "auto"
 
   # User fingerprints (SSAT): each authorized user's keyed images carry that

@@ -23,7 +23,8 @@ and with 2 grain worker processes:
 
 Prints one JSON line: image_size, batch, images_per_sec (batch / median step
 time), step_ms (median, min, max), compile_s, gflop_per_step and
-achieved_gflops (XLA's cost analysis of the compiled program),
+achieved_gflops (XLA's cost analysis of the compiled program, which does not
+see inside custom calls: oneDNN's convolutions on CPU, cuDNN's on GPU),
 model_gflop_per_step and model_gflops (the convolutions and dots the step
 asks for, counted on its jaxpr: jaxbip/flops.py), peak_fraction and mfu
 (with --peak_gflops),
