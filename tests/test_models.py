@@ -9,6 +9,7 @@ import pytest
 
 from jaxbip import config_validation
 from jaxbip import models
+from jaxbip import native
 from jaxbip import train
 from jaxbip.errors import ConfigError
 
@@ -209,25 +210,37 @@ def test_conv_forms_match_xla_conv_and_its_gradients(kernel, stride, padding,
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("impl", [
+    "matmul", pytest.param("onednn", marks=pytest.mark.skipif(
+        not native.built(), reason="oneDNN extension not built (make native)"))])
 @pytest.mark.parametrize("model", ["classifier", "generator"])
-def test_conv_impl_keeps_parameters_and_outputs(tiny_config, model):
+def test_conv_impl_keeps_parameters_outputs_and_gradients(tiny_config, model,
+                                                          impl):
   from jaxbip import protected as protected_lib  # pylint: disable=g-import-not-at-top
   x = jnp.asarray(np.random.default_rng(0).uniform(size=(2, 32, 32, 3)),
                   jnp.float32)
-  outputs, trees = [], []
-  for impl in ("xla", "matmul"):
-    tiny_config.model.conv = impl
+  values, grads, trees = [], [], []
+  for conv in ("xla", impl):
+    tiny_config.model.conv = conv
     if model == "classifier":
       module = protected_lib.build_classifier(tiny_config, 10)
       variables = module.init(jax.random.key(0), x, train=False)
-      outputs.append(module.apply(variables, x, train=False))
+      apply = lambda p, m=module, v=variables: m.apply(
+          {**v, "params": p}, x, train=False)
     else:
       module = protected_lib.build_generator(tiny_config,
                                              zero_init_output=False)
       variables = module.init(jax.random.key(0), x)
-      outputs.append(module.apply(variables, x))
+      apply = lambda p, m=module, v=variables: m.apply({**v, "params": p}, x)
+    value, grad = jax.value_and_grad(
+        lambda p, apply=apply: jnp.sum(jnp.sin(apply(p))))(
+            variables["params"])
+    values.append(value)
+    grads.append(grad)
     trees.append(jax.tree.map(jnp.shape, variables))
   assert trees[0] == trees[1]  # Checkpoints move between implementations.
-  np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(values[0], values[1], rtol=1e-4)
+  for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(grads[1])):
+    np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)
   assert (models.conv.conv_general_dilated("auto")
           is models.conv.small_maps_as_matmul)

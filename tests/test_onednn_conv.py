@@ -83,35 +83,6 @@ def test_batch_sharded_over_devices_and_unsupported_cases():
 
 
 @needs_library
-@pytest.mark.parametrize("model", ["classifier", "generator"])
-def test_models_on_onednn_match_xla(tiny_config, model):
-  from jaxbip import protected as protected_lib  # pylint: disable=g-import-not-at-top
-  x = jnp.asarray(np.random.default_rng(0).uniform(size=(2, 32, 32, 3)),
-                  jnp.float32)
-  values, grads = [], []
-  for impl in ("xla", "onednn"):
-    tiny_config.model.conv = impl
-    if model == "classifier":
-      module = protected_lib.build_classifier(tiny_config, 10)
-      variables = module.init(jax.random.key(0), x, train=False)
-      apply = lambda p, m=module, v=variables: m.apply(
-          {**v, "params": p}, x, train=False)
-    else:
-      module = protected_lib.build_generator(tiny_config,
-                                             zero_init_output=False)
-      variables = module.init(jax.random.key(0), x)
-      apply = lambda p, m=module, v=variables: m.apply({**v, "params": p}, x)
-    value, grad = jax.value_and_grad(
-        lambda p, apply=apply: jnp.sum(jnp.sin(apply(p))))(
-            variables["params"])
-    values.append(value)
-    grads.append(grad)
-  np.testing.assert_allclose(values[0], values[1], rtol=1e-4)
-  for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(grads[1])):
-    np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-4)
-
-
-@needs_library
 def test_auto_uses_onednn_on_one_device_only():
   # This process has 4 devices: oneDNN would gather the batch onto each.
   assert not onednn_conv.preferred()
