@@ -66,10 +66,7 @@ def matmul_conv(x, w, window_strides, padding, lhs_dilation=None,
         **kwargs)
   kh, kw, cin, cout = w.shape
   sh, sw = window_strides
-  if isinstance(padding, str):
-    padding = lax.padtype_to_pads(x.shape[1:3], (kh, kw), window_strides,
-                                  padding)
-  (pt, pb), (pl, pr) = padding
+  (pt, pb), (pl, pr) = explicit_padding(x, w, window_strides, padding)
   x = jnp.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
   ho = (x.shape[1] - kh) // sh + 1
   wo = (x.shape[2] - kw) // sw + 1
@@ -79,20 +76,27 @@ def matmul_conv(x, w, window_strides, padding, lhs_dilation=None,
   return jnp.dot(patches, w.reshape(kh * kw * cin, cout), precision=precision)
 
 
-def _output_positions(x, w, window_strides, padding) -> int:
+def explicit_padding(x, w, window_strides, padding):
+  """((top, bottom), (left, right)) for NHWC x and HWIO w."""
   if isinstance(padding, str):
-    padding = lax.padtype_to_pads(x.shape[1:3], w.shape[:2], window_strides,
-                                  padding)
-  return ((x.shape[1] + sum(padding[0]) - w.shape[0]) // window_strides[0] + 1
-          ) * ((x.shape[2] + sum(padding[1]) - w.shape[1])
-               // window_strides[1] + 1)
+    return lax.padtype_to_pads(x.shape[1:3], w.shape[:2], window_strides,
+                               padding)
+  return padding
+
+
+def output_size(x, w, window_strides, padding) -> tuple[int, int]:
+  """(height, width) of the convolution's output map."""
+  padding = explicit_padding(x, w, window_strides, padding)
+  return tuple((x.shape[1 + d] + sum(padding[d]) - w.shape[d])
+               // window_strides[d] + 1 for d in range(2))
 
 
 def use_matmul(x, w, window_strides, padding) -> bool:
   """The "auto" rule: where matmul_conv beat XLA's convolution on CPU."""
   if x.ndim != 4:
     return False
-  positions = _output_positions(x, w, window_strides, padding)
+  height, width = output_size(x, w, window_strides, padding)
+  positions = height * width
   strided = max(window_strides) > 1
   return positions <= SMALL_OUTPUT or (strided and
                                        positions <= SMALL_STRIDED_OUTPUT)
@@ -119,7 +123,8 @@ def aligned_channels_conv(x, w, window_strides, padding, lhs_dilation=None,
               dimension_numbers=dimension_numbers,
               feature_group_count=feature_group_count, precision=precision,
               **kwargs)
-  pad_in, pad_out = -w.shape[2] % CHANNEL_MULTIPLE, -w.shape[3] % CHANNEL_MULTIPLE
+  pad_in = -w.shape[2] % CHANNEL_MULTIPLE
+  pad_out = -w.shape[3] % CHANNEL_MULTIPLE
   if (not (pad_in or pad_out) or not _plain(
       x, w, lhs_dilation, rhs_dilation, dimension_numbers,
       feature_group_count, kwargs)):

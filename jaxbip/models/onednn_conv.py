@@ -70,10 +70,7 @@ def _call(name, shape, *args, strides, pads):
 
 
 def _out_shape(x, w, strides, pads):
-  return (x.shape[0],
-          (x.shape[1] + sum(pads[0]) - w.shape[0]) // strides[0] + 1,
-          (x.shape[2] + sum(pads[1]) - w.shape[1]) // strides[1] + 1,
-          w.shape[3])
+  return (x.shape[0], *conv_lib.output_size(x, w, strides, pads), w.shape[3])
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
@@ -105,14 +102,12 @@ def _exact_pads(x, w, strides, padding):
   fine for oneDNN, and their gradient is zero (tested). None for negative
   top/left pads.
   """
-  if isinstance(padding, str):
-    padding = lax.padtype_to_pads(x.shape[1:3], w.shape[:2], strides,
-                                  padding)
+  padding = conv_lib.explicit_padding(x, w, strides, padding)
+  outs = conv_lib.output_size(x, w, strides, padding)
   pads = []
   for d in range(2):
-    lo, hi = padding[d]
-    out = (x.shape[1 + d] + lo + hi - w.shape[d]) // strides[d] + 1
-    hi = (out - 1) * strides[d] + w.shape[d] - x.shape[1 + d] - lo
+    lo = padding[d][0]
+    hi = (outs[d] - 1) * strides[d] + w.shape[d] - x.shape[1 + d] - lo
     if lo < 0:
       return None
     pads.append((int(lo), int(hi)))
