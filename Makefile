@@ -14,12 +14,12 @@ NATIVE_STAMP := $(VENV)/.native
 
 venv: $(STAMP)
 
-# oneDNN's CPU convolutions (jaxbip/native): apt-get installs libdnnl-dev when
+# oneDNN's CPU convolutions (jaxbip/perf/native): apt-get installs libdnnl-dev when
 # run as root; without oneDNN jaxbip uses XLA's convolutions and says so.
 native: $(NATIVE_STAMP)
 
-$(NATIVE_STAMP): $(STAMP) jaxbip/native/onednn_conv.cc jaxbip/native/build.sh
-	bash jaxbip/native/build.sh $(BIN)/python
+$(NATIVE_STAMP): $(STAMP) jaxbip/perf/native/onednn_conv.cc jaxbip/perf/native/build.sh
+	bash jaxbip/perf/native/build.sh $(BIN)/python
 	touch $(NATIVE_STAMP)
 
 $(STAMP): setup.cfg pyproject.toml
@@ -32,11 +32,13 @@ train: native
 	mkdir -p $(dir $(WORKDIR))
 	$(BIN)/python -m jaxbip.main --config=$(CONFIG) --workdir=$(WORKDIR)
 
+# The import contract of setup.cfg (docs/layout.md), then every test.
 test: native
+	$(BIN)/lint-imports --config setup.cfg
 	$(BIN)/python -m pytest -q tests
 
 bench: native
-	$(BIN)/python -m jaxbip.benchmark --config=$(CONFIG)
+	$(BIN)/python -m jaxbip.cli.benchmark --config=$(CONFIG)
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache jaxbip/native/*.so
+	rm -rf $(VENV) runs .pytest_cache jaxbip/perf/native/*.so

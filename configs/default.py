@@ -56,7 +56,7 @@ def get_config() -> ml_collections.ConfigDict:
 
   config.model = ml_collections.ConfigDict()
   # A name in jaxbip.models.CLASSIFIERS (ResNet18, ResNet34, ResNet50,
-  # ResNet18Narrow, ResNet10Narrow; _ResNetTiny is for tests).
+  # ResNet18Narrow, ResNet10Narrow; ResNetTiny: smoke tests, configs/tiny.py).
   config.model.classifier = "ResNet18"
   config.model.stem = "cifar"  # "cifar" (<= 64 px) or "imagenet" (224 px).
   # A name in jaxbip.models.GENERATORS (StegaStampUNet, UNetSmall).
@@ -71,7 +71,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.model.conv = "auto"
 
   # User fingerprints (SSAT): each authorized user's keyed images carry that
-  # user's bit string, which a decoder recovers (jaxbip.trace names the user).
+  # user's bit string, which a decoder recovers (jaxbip.cli.trace names the user).
   config.key = ml_collections.ConfigDict()
   config.key.fingerprint_bits = 0  # Bits per user; 0 = no fingerprints.
   # Users, each a fixed random bit string drawn from the seed (distinct);

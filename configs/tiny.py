@@ -9,8 +9,8 @@ from configs import default
 def get_config():
   """Tiny models and steps; the data stays the real digits."""
   config = default.get_config()
-  config.model.classifier = "_ResNetTiny"
-  config.model.generator = "_UNetTiny"
+  config.model.classifier = "ResNetTiny"
+  config.model.generator = "UNetTiny"
   config.train.batch_size = 16
   config.train.num_steps = 6
   config.train.log_every = 2

@@ -4,7 +4,9 @@
 per-example results over the real (unpadded) examples. Keys follow DESIGN.md:
 acc_authorized, acc_unauthorized, acc_cross_sample, acc_noise_same_norm,
 acc_wrong_key (top5_* too when K > 10), psnr, ssim, linf (0-255), l2; with
-fingerprints also bit_acc, trace_acc and acc_authorized_user<u>.
+fingerprints also bit_acc, trace_acc and acc_authorized_user<u>
+(reports/metrics.py says what each means). `evaluate_run` re-evaluates the
+latest checkpoint of a finished run.
 """
 
 import functools
@@ -13,17 +15,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbip import sharding
-from jaxbip import steps
+from jaxbip import errors
+from jaxbip import workdir as workdir_lib
+from jaxbip.data import pipeline
+from jaxbip.method import steps
+from jaxbip.method import train_state
+from jaxbip.runtime import platform
+from jaxbip.runtime import sharding
 
 WRONG_KEY_SEED_OFFSET = 7919  # Any fixed offset: the wrong key's init seed.
 
 
-def wrong_key_params(protected, seed: int, image_shape):
-  """A randomly initialised generator (non-zero output layer): a wrong key."""
-  rng = jax.random.key(seed + WRONG_KEY_SEED_OFFSET)
-  return protected.wrong_key_generator.init(
-      rng, jnp.zeros((1, *image_shape), jnp.float32))["params"]
+def wrong_key_params(config, protected, mesh):
+  """A randomly initialised generator (non-zero output layer): a wrong key,
+  replicated over the mesh."""
+  size = config.data.image_size
+  rng = jax.random.key(config.seed + WRONG_KEY_SEED_OFFSET)
+  return platform.run_once(
+      lambda: protected.wrong_key_generator.init(
+          rng, jnp.zeros((1, size, size, 3), jnp.float32))["params"],
+      out_shardings=sharding.replicated(mesh))
 
 
 def make_eval_fn(protected, mesh):
@@ -78,8 +89,8 @@ def plain_accuracy(protected, state, batches, mesh) -> float:
                      out_shardings=sharding.batch_sharded(mesh))
   def correct(state, batch):
     logits = protected.classifier.apply(
-        {"params": state.classifier_params, "batch_stats": state.batch_stats},
-        steps.to_float(batch["image"]), train=False)
+        state.classifier_variables, steps.to_float(batch["image"]),
+        train=False)
     return jnp.argmax(logits, -1) == batch["label"]
 
   hits, masks = [], []
@@ -91,13 +102,31 @@ def plain_accuracy(protected, state, batches, mesh) -> float:
   return float(np.mean(hits[masks]))
 
 
-def keyed_examples(protected, state, images: np.ndarray, user=None):
-  """uint8 NHWC images -> plain and keyed in [0, 1], and keyed - plain.
+def evaluate_run(workdir: str, other_workdir: str | None = None) -> dict:
+  """The metrics of the latest checkpoint of `workdir` (same as the report).
 
-  `user` picks the fingerprint of a fingerprinted key (None: user 0).
+  With `other_workdir`, acc_wrong_key uses that run's key generator (the
+  honest wrong key: same recipe, another seed) instead of a random one.
   """
-  x = steps.to_float(jnp.asarray(images))
-  users = None if user is None else jnp.full(x.shape[0], user)
-  _, x_key = steps.key_images(protected.generator, state.generator_params, x,
-                              users)
-  return np.asarray(x), np.asarray(x_key), np.asarray(x_key - x)
+  run = workdir_lib.load_run(workdir)
+  config = run.config
+  mesh = sharding.make_mesh()
+  if other_workdir:
+    other = workdir_lib.load_run(other_workdir)
+    if (other.config.model.generator != config.model.generator
+        or other.config.data.image_size != config.data.image_size):
+      raise errors.UserError(
+          f"{other_workdir} has generator {other.config.model.generator} at "
+          f"{other.config.data.image_size} px; {workdir} has "
+          f"{config.model.generator} at {config.data.image_size} px")
+    wrong_params = other.state.generator_params
+  else:
+    wrong_params = wrong_key_params(config, run.protected, mesh)
+  builder = pipeline.get_builder(config)
+  metrics = evaluate(
+      make_eval_fn(run.protected, mesh), run.state, wrong_params,
+      pipeline.eval_batches(config, builder, config.eval.batch_size), mesh,
+      train_state.rng_stream(config, train_state.EVAL_STREAM))
+  metrics["step"] = int(run.state.step)
+  metrics["wrong_key"] = other_workdir or "random generator, same norm"
+  return metrics

@@ -2,12 +2,11 @@
 
 `train_and_evaluate(config, workdir)` is the one entry point: it trains (or
 resumes from `workdir/checkpoints`), evaluates, trains the unprotected
-baseline when asked, and writes the report files into `workdir`.
+baseline when asked, and writes the report files into `workdir`. `fit` is
+the training loop of one mode ("protected" or "baseline").
 """
 
-import functools
 import json
-import math
 import os
 import time
 
@@ -16,36 +15,20 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxbip import checkpointing
-from jaxbip import config_validation
+from jaxbip import config as config_lib
 from jaxbip import errors
 from jaxbip import evaluation
-from jaxbip import metric_writer
-from jaxbip import params_hash
-from jaxbip import preemption
-from jaxbip import protected as protected_lib
-from jaxbip import reporting
-from jaxbip import sharding
-from jaxbip import steps
-from jaxbip import train_state
+from jaxbip import workdir as workdir_lib
 from jaxbip.data import pipeline
-
-CONFIG_FILE = "config.json"  # The run's config, for tools and notebooks.
-
-# Independent RNG streams derived from config.seed.
-_INIT, _TRAIN, _EVAL = 0, 1, 2
-
-
-def eval_rng(config: ml_collections.ConfigDict) -> jax.Array:
-  """The RNG of evaluation (noise views), the same for every evaluation."""
-  return jax.random.fold_in(jax.random.key(config.seed), _EVAL)
-
-
-def num_train_steps(config: ml_collections.ConfigDict, num_train: int) -> int:
-  if config.train.num_steps > 0:
-    return config.train.num_steps
-  return max(1, math.ceil(config.train.num_epochs * num_train
-                          / config.train.batch_size))
+from jaxbip.method import protected as protected_lib
+from jaxbip.method import steps
+from jaxbip.method import train_state
+from jaxbip.reports import run_report
+from jaxbip.runtime import checkpointing
+from jaxbip.runtime import metric_writer
+from jaxbip.runtime import params_hash
+from jaxbip.runtime import preemption
+from jaxbip.runtime import sharding
 
 
 def check_workdir(workdir: str) -> str:
@@ -73,40 +56,6 @@ def _mean_metrics(host_metrics: list[dict]) -> dict[str, float]:
           for k in host_metrics[0]}
 
 
-def run_once(fn, *args, **jit_kwargs):
-  """jit-compiles and runs a function that runs once (initialisation).
-
-  On CPU, LLVM's expensive passes cost more than they save for code that runs
-  once: they made initialising the digits models take 10 s instead of 2 s.
-  """
-  lowered = jax.jit(fn, **jit_kwargs).lower(*args)
-  options = _RUN_ONCE_CPU_OPTIONS if jax.default_backend() == "cpu" else {}
-  return lowered.compile(compiler_options=options)(*args)
-
-
-_RUN_ONCE_CPU_OPTIONS = {"xla_backend_optimization_level": 0,
-                         "xla_llvm_disable_expensive_passes": True}
-
-
-def init_state(config, protected, mesh) -> train_state.TrainState:
-  """Both networks and optimisers, initialised from the seed, replicated."""
-  image_shape = (config.data.image_size, config.data.image_size, 3)
-  return run_once(
-      lambda rng: train_state.create_train_state(protected, rng, image_shape),
-      jax.random.fold_in(jax.random.key(config.seed), _INIT),
-      out_shardings=sharding.replicated(mesh))
-
-
-def jit_train_step(protected, mesh, mode: str = "protected"):
-  """The step of `mode` jitted over the mesh: state replicated and donated."""
-  step_fn = {"protected": steps.train_step,
-             "baseline": steps.baseline_step}[mode]
-  repl = sharding.replicated(mesh)
-  return jax.jit(functools.partial(step_fn, protected),
-                 in_shardings=(repl, sharding.batch_sharded(mesh), repl),
-                 out_shardings=(repl, repl), donate_argnums=0)
-
-
 def fit(config, protected, builder, mesh, writer, *, mode: str,
         checkpoint_dir: str, total_steps: int, max_steps: int | None = None,
         on_eval=None, watcher: preemption.PreemptionWatcher | None = None):
@@ -119,8 +68,7 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
   the next step boundary and checkpoints.
   Returns (state, stats).
   """
-  root = jax.random.key(config.seed)
-  state = init_state(config, protected, mesh)
+  state = train_state.init_state(config, protected, mesh)
   data_iter = iter(pipeline.train_dataset(
       config, builder, config.train.batch_size, seed=config.seed))
   manager = checkpointing.make_manager(checkpoint_dir,
@@ -132,8 +80,8 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
   if start > 0:
     logging.info("[%s] resumed from %s at step %d", mode, checkpoint_dir,
                  start)
-  train_fn = jit_train_step(protected, mesh, mode)
-  train_rng = jax.random.fold_in(root, _TRAIN)
+  train_fn = steps.jit_train_step(protected, mesh, mode)
+  train_rng = train_state.rng_stream(config, train_state.TRAIN_STREAM)
   batch_size = config.train.batch_size
   prefix = "train_" if mode == "protected" else "baseline_train_"
 
@@ -205,15 +153,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   stopped training before the end (run again to resume).
   """
   t_start = time.time()
-  config_validation.validate(config)
+  config_lib.validate(config)
   workdir = check_workdir(workdir)
   builder = pipeline.get_builder(config)
   info = pipeline.dataset_info(config, builder)
-  total_steps = num_train_steps(config, info.num_train)
-  config_validation.check_stages(config, total_steps)
+  total_steps = protected_lib.num_train_steps(config, info.num_train)
+  config_lib.check_stages(config, total_steps)
   os.makedirs(workdir, exist_ok=True)
   if jax.process_index() == 0:
-    with open(os.path.join(workdir, CONFIG_FILE), "w") as f:
+    with open(os.path.join(workdir, workdir_lib.CONFIG), "w") as f:
       f.write(config.to_json_best_effort(indent=2))
   mesh = sharding.make_mesh()
   logging.info("%s: %d train / %d eval images, %d classes; %d steps of %d "
@@ -226,13 +174,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
                     ", ".join(info.skipped_files[:10]))
 
   protected = protected_lib.build(config, info.num_classes, total_steps)
-  image_shape = (config.data.image_size, config.data.image_size, 3)
-  wrong_params = run_once(
-      lambda: evaluation.wrong_key_params(protected, config.seed, image_shape),
-      out_shardings=sharding.replicated(mesh))
+  wrong_params = evaluation.wrong_key_params(config, protected, mesh)
   eval_fn = evaluation.make_eval_fn(protected, mesh)
-  rng_eval = eval_rng(config)
-  writer = metric_writer.MetricWriter(os.path.join(workdir, "tensorboard"))
+  rng_eval = train_state.rng_stream(config, train_state.EVAL_STREAM)
+  writer = metric_writer.MetricWriter(
+      os.path.join(workdir, workdir_lib.TENSORBOARD))
 
   def run_eval(state, step):
     metrics = evaluation.evaluate(
@@ -248,7 +194,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   try:
     state, stats = fit(config, protected, builder, mesh, writer,
                        mode="protected",
-                       checkpoint_dir=os.path.join(workdir, "checkpoints"),
+                       checkpoint_dir=workdir_lib.checkpoint_dir(workdir),
                        total_steps=total_steps, max_steps=max_steps,
                        on_eval=run_eval, watcher=watcher)
     if int(state.step) < total_steps:
@@ -259,7 +205,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     if config.eval.baseline:
       base_state, baseline_stats = fit(
           config, protected, builder, mesh, writer, mode="baseline",
-          checkpoint_dir=os.path.join(workdir, "baseline", "checkpoints"),
+          checkpoint_dir=workdir_lib.checkpoint_dir(workdir, "baseline"),
           total_steps=total_steps, watcher=watcher)
       if int(base_state.step) < total_steps:
         return _stopped(writer, "baseline", int(base_state.step), total_steps)
@@ -275,9 +221,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   n = config.eval.num_examples_image
   first = next(pipeline.eval_batches(config, builder, max(n, 1)
                                      * jax.process_count()))[0]
-  plain, keyed, residual = evaluation.keyed_examples(
+  plain, keyed, residual = steps.keyed_examples(
       protected, state, first["image"][:n])
-  grid, _ = reporting.residual_grid(plain, keyed, residual)
+  grid, _ = run_report.residual_grid(plain, keyed, residual)
   writer.write_image(total_steps, "eval_keyed_examples", grid)
   writer.close()
 
@@ -289,7 +235,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       # Files the data builder could not decode (config.data.on_corrupt=skip).
       "skipped_files": list(info.skipped_files),
       "metrics": metrics,
-      **{k: metrics[k] for k in metrics},
       "steps": total_steps,
       "wall_time_s": time.time() - t_start,
       "train_images_per_sec": stats["images_per_sec"],
@@ -301,8 +246,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
       "config": json.loads(config.to_json_best_effort()),
   }
   if jax.process_index() == 0:
-    reporting.write_report(workdir, report)
-    reporting.save_keyed_examples(
-        os.path.join(workdir, "keyed_examples.png"), plain, keyed, residual)
-    logging.info("Report: %s", os.path.join(workdir, "report.md"))
+    run_report.write_report(workdir, report)
+    run_report.save_keyed_examples(
+        os.path.join(workdir, workdir_lib.KEYED_EXAMPLES), plain, keyed,
+        residual)
+    logging.info("Report: %s", os.path.join(workdir, workdir_lib.REPORT_MD))
   return report

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # MFU of jaxbip's joint train step on one accelerator at 224 px.
 #
-# Runs `python -m jaxbip.benchmark` on a synthetic batch (the default
+# Runs `python -m jaxbip.cli.benchmark` on a synthetic batch (the default
 # config's joint step: ResNet + StegaStamp U-Net, all loss terms) for
 # ResNet-18 and ResNet-50 in bf16 and fp32 and prints one table row each.
 # MFU = the model's FLOPs (XLA's cost analysis of the program before
@@ -27,7 +27,7 @@ for run in $runs; do
   if [ "$dtype" = bfloat16 ]; then peak=${PEAK_BF16_GFLOPS:-989000}
   else peak=${PEAK_FP32_GFLOPS:-494000}; fi
   echo "== $classifier $dtype batch $batch" >&2
-  timeout "${RUN_TIMEOUT:-240}" "$python" -m jaxbip.benchmark \
+  timeout "${RUN_TIMEOUT:-240}" "$python" -m jaxbip.cli.benchmark \
       --config=configs/default.py --image_size=224 --batch="$batch" \
       --config.model.classifier="$classifier" --config.train.dtype="$dtype" \
       --steps="$steps" --warmup=3 --peak_gflops="$peak" \

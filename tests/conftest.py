@@ -76,3 +76,21 @@ def run_cli(data_dir):
         capture_output=True, text=True, timeout=timeout, check=False)
 
   return run
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, builder):
+  """One finished tiny run, trained once per test session, for the tests
+  that only read a run (attacks, evaluation, notebooks): its workdir.
+
+  30 steps: long enough for the key to tell keyed from plain a little.
+  """
+  del builder  # Prepared data.
+  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from jaxbip import train  # pylint: disable=g-import-not-at-top
+  config = tiny.get_config()
+  config.train.num_steps = 30
+  config.train.checkpoint_every = 30
+  workdir = str(tmp_path_factory.mktemp("trained") / "run")
+  assert train.train_and_evaluate(config, workdir) is not None
+  return workdir

@@ -6,7 +6,7 @@ import pkgutil
 import pytest
 
 import configs
-from jaxbip import config_validation
+from jaxbip import config as config_validation
 
 NAMES = sorted(m.name for m in pkgutil.iter_modules(configs.__path__))
 

@@ -8,7 +8,8 @@ import nbclient
 import nbformat
 import pytest
 
-from jaxbip import train
+pytestmark = pytest.mark.slow  # Trains a model.
+
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOKS = sorted(glob.glob(os.path.join(REPO_ROOT, "notebooks", "*.ipynb")))
@@ -28,12 +29,8 @@ def test_notebook_outputs_are_stripped(path):
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, builder):
-  del builder  # Data prepared.
-  from configs import tiny  # pylint: disable=g-import-not-at-top
-  workdir = str(tmp_path_factory.mktemp("nb_run") / "run")
-  assert train.train_and_evaluate(tiny.get_config(), workdir) is not None
-  return workdir
+def tiny_run(trained_run):
+  return trained_run
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)

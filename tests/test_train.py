@@ -8,13 +8,13 @@ import jax
 import numpy as np
 import pytest
 
-from jaxbip import checkpointing
+from jaxbip.runtime import checkpointing
 from jaxbip import errors
-from jaxbip import protected as protected_lib
-from jaxbip import sharding
-from jaxbip import steps
+from jaxbip.method import protected as protected_lib
+from jaxbip.runtime import sharding
+from jaxbip.method import steps
 from jaxbip import train
-from jaxbip import train_state
+from jaxbip.method import train_state
 from jaxbip.data import pipeline
 
 EVAL_KEYS = ("acc_authorized", "acc_unauthorized", "acc_cross_sample",
@@ -45,6 +45,7 @@ def _latest_state(config, workdir):
   return step, jax.device_get(state)
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_parameters(
     tiny_config, builder, tmp_path, caplog):
   del builder  # Prepared data.
@@ -99,8 +100,8 @@ def test_interrupted_run_resumes_to_the_same_parameters(
 def _first_non_finite_step(config, builder, num_steps):
   """The first step whose loss is not finite, run as train.fit runs it."""
   protected = protected_lib.build(config, 10, num_steps)
-  state = train.init_state(config, protected, sharding.make_mesh())
-  rng = jax.random.fold_in(jax.random.key(config.seed), train._TRAIN)
+  state = train_state.init_state(config, protected, sharding.make_mesh())
+  rng = train_state.rng_stream(config, train_state.TRAIN_STREAM)
   it = iter(pipeline.train_dataset(config, builder, config.train.batch_size,
                                    seed=config.seed))
   step_fn = jax.jit(functools.partial(steps.train_step, protected))
@@ -111,6 +112,7 @@ def _first_non_finite_step(config, builder, num_steps):
   return None
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_training_naming_the_step(tiny_config, builder,
                                                         tmp_path):
   tiny_config.train.classifier.learning_rate = 1e30

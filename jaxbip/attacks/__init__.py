@@ -1,13 +1,22 @@
-"""Attacks a pirate who stole the protected classifier can try.
+"""Attacks a pirate who stole the protected classifier can try: the registry.
 
-Each attack module has `run(run, cfg, test) -> {"budget": ..., "results":
-[...]}`, where `run` is a `jaxbip.runs.Run`, `cfg` the attack config
-(`default_config()`), and `test` a `common.TestSet`. `jaxbip.attack` adds
-the accuracies before the attack, the wall time and the config, and writes
-`WORKDIR/attacks/NAME.json`.
+Each attack module has `attack(run, cfg, test) -> {"budget": ..., "results":
+[...]}`, where `run` is a `jaxbip.workdir.Run`, `cfg` the attack config
+(`default_config()`), and `test` a `common.TestSet`. `run_attack` adds the
+accuracies before the attack, the wall time and the config, and writes
+`WORKDIR/attacks/NAME.json`. Importing this package imports no JAX: the
+report reads `NAMES` from here.
 """
 
+import importlib
+import json
+import os
+import time
+
 import ml_collections
+
+# Every attack, in the robustness report's order; each is a module here.
+NAMES = ("finetune", "prune", "fineprune", "transform", "forge", "distill")
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -37,3 +46,38 @@ def default_config() -> ml_collections.ConfigDict:
   cfg.distill_outputs = "top1"
   cfg.distill_epochs = 10
   return cfg
+
+
+def run_attack(workdir: str, name: str,
+               cfg: ml_collections.ConfigDict) -> dict:
+  """Runs attack `name` on the latest checkpoint of `workdir`; returns and
+  writes its result file."""
+  # pylint: disable=g-import-not-at-top
+  import jax
+  from jaxbip import errors
+  from jaxbip import workdir as workdir_lib
+  from jaxbip.attacks import common
+  # pylint: enable=g-import-not-at-top
+  if name not in NAMES:
+    raise errors.UserError(f"unknown attack {name!r}: choose one of "
+                           f"{', '.join(NAMES)}")
+  module = importlib.import_module(f"jaxbip.attacks.{name}")
+  run = workdir_lib.load_run(workdir)
+  t0 = time.perf_counter()
+  test = common.TestSet(run)
+  before = test.accuracies(run.protected.classifier,
+                           run.state.classifier_variables)
+  try:
+    outcome = module.attack(run, cfg, test)
+  except ValueError as e:  # A bad attack setting.
+    raise errors.UserError(f"{name}: {e}") from e
+  result = {"attack": name, "budget": outcome["budget"], "before": before,
+            "results": outcome["results"],
+            "wall_time_s": time.perf_counter() - t0,
+            "config": cfg.to_dict()}
+  if jax.process_index() == 0:
+    path = workdir_lib.attack_file(workdir, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+      json.dump(result, f, indent=2, default=list)
+  return result

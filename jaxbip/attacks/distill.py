@@ -15,16 +15,13 @@ from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-from jaxbip import protected as protected_lib
-from jaxbip import sharding
-from jaxbip import steps
 from jaxbip.attacks import common
+from jaxbip.method import protected as protected_lib
+from jaxbip.method import steps
+from jaxbip.runtime import sharding
 
 OUTPUTS = ("top1", "probs")
-# fold_in tags of the attack's random streams.
-_INIT, _ORDER = 0, 1
 
 
 def check_config(cfg) -> None:
@@ -38,87 +35,41 @@ def check_config(cfg) -> None:
   common.check_positive_int(cfg.batch_size, "batch_size")
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _answers(classifier, outputs, variables, images):
-  """The deployed model's answers to plain uint8 queries, as targets."""
-  logits = classifier.apply(variables, steps.to_float(images), train=False)
-  logits = logits.astype(jnp.float32)
-  if outputs == "top1":  # Only the label: a one-hot target.
-    return jax.nn.one_hot(jnp.argmax(logits, -1), logits.shape[-1])
-  return jax.nn.softmax(logits)
-
-
 def query(classifier, variables, images: np.ndarray, outputs: str):
-  """Targets (n, K) for every query image, in eval-sized batches."""
-  return np.concatenate([
-      np.asarray(_answers(classifier, outputs, variables,
-                          jnp.asarray(images[i:i + common.EVAL_BATCH])))
-      for i in range(0, len(images), common.EVAL_BATCH)])
+  """The deployed model's answers to plain uint8 queries, as targets (n, K):
+  one-hot for "top1" (only the label), probabilities for "probs"."""
+  logits = steps.logits(classifier, variables, images).astype(np.float32)
+  if outputs == "top1":
+    return np.eye(logits.shape[-1], dtype=np.float32)[logits.argmax(-1)]
+  return np.asarray(jax.nn.softmax(logits))
 
 
-def distill_step(classifier, tx, params, batch_stats, opt_state, images,
-                 targets):
-  """One Adam step of the student on soft targets (one-hot for top1).
-
-  The first two arguments are static (bind them with functools.partial
-  before jitting).
-  """
-  def loss_fn(p):
-    logits, updates = classifier.apply(
-        {"params": p, "batch_stats": batch_stats}, steps.to_float(images),
-        train=True, mutable=["batch_stats"])
-    loss = optax.softmax_cross_entropy(logits.astype(jnp.float32), targets)
-    return loss.mean(), updates["batch_stats"]
-
-  (loss, batch_stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      params)
-  updates, opt_state = tx.update(grads, opt_state, params)
-  params = optax.apply_updates(params, updates)
-  return params, batch_stats, opt_state, loss
-
-
-def run(run, cfg, test: common.TestSet) -> dict:  # pylint: disable=redefined-outer-name
+def attack(run, cfg, test: common.TestSet) -> dict:
   """Distils the deployed model from plain-image queries into a student."""
   check_config(cfg)
   outputs = cfg.distill_outputs
   epochs = int(cfg.distill_epochs)
   teacher = run.protected.classifier
   # Host copy: the student trains on one device, not replicated over the mesh.
-  teacher_vars = sharding.to_host(common.classifier_variables(run))
+  teacher_vars = sharding.to_host(run.state.classifier_variables)
   # The pirate's queries: plain train images. Their true labels are dropped;
   # the only supervision is the deployed model's answers.
   queries, _ = common.pirate_data(run, cfg.distill_fraction, cfg.seed)
   targets = query(teacher, teacher_vars, queries, outputs)
 
-  rng = jax.random.key(cfg.seed)
   student = protected_lib.build_classifier(run.config, run.info.num_classes)
   size = run.config.data.image_size
-  variables = jax.jit(functools.partial(student.init, train=False))(
-      jax.random.fold_in(rng, _INIT),
+  init = jax.jit(functools.partial(student.init, train=False))(
+      jax.random.fold_in(jax.random.key(cfg.seed), common.INIT_STREAM),
       jnp.zeros((1, size, size, 3), jnp.float32))
-  params, batch_stats = variables["params"], variables["batch_stats"]
-  tx = optax.adam(cfg.learning_rate)
-  opt_state = tx.init(params)
-  step = jax.jit(functools.partial(distill_step, student, tx))
-
-  n = len(queries)
-  bs = min(int(cfg.batch_size), n)
-  order_rng = jax.random.fold_in(rng, _ORDER)
-  for epoch in range(epochs):
-    logging.info("distill: epoch %d/%d over %d queries", epoch + 1, epochs, n)
-    order = np.asarray(jax.random.permutation(
-        jax.random.fold_in(order_rng, epoch), n))
-    # The incomplete last batch is dropped: one batch shape, one compile.
-    for i in range(0, n - bs + 1, bs):
-      idx = order[i:i + bs]
-      params, batch_stats, opt_state, _ = step(
-          params, batch_stats, opt_state, jnp.asarray(queries[idx]),
-          jnp.asarray(targets[idx]))
-
-  student_vars = {"params": params, "batch_stats": batch_stats}
-  student_plain = common.predict(student, student_vars, test.images)
-  teacher_plain = common.predict(teacher, teacher_vars, test.images)
-  setting = {"queries": n, "outputs": outputs}
+  logging.info("distill: %d epochs over %d queries", epochs, len(queries))
+  student_vars = common.train_classifier(
+      student, init, queries, targets, epochs=epochs,
+      batch_size=int(cfg.batch_size), learning_rate=cfg.learning_rate,
+      seed=cfg.seed)
+  student_plain = steps.predict_classes(student, student_vars, test.images)
+  teacher_plain = steps.predict_classes(teacher, teacher_vars, test.images)
+  setting = {"queries": len(queries), "outputs": outputs}
   return {
       "budget": {**setting, "epochs": epochs},
       "results": [{

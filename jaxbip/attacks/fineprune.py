@@ -10,8 +10,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbip import steps
+from jaxbip.method import steps
+from jaxbip.runtime import batching
 from jaxbip.attacks import common
+from jaxbip.attacks import prune
 
 
 def channel_activity(classifier, variables, images) -> np.ndarray:
@@ -21,9 +23,7 @@ def channel_activity(classifier, variables, images) -> np.ndarray:
     _, state = classifier.apply(variables, steps.to_float(x), train=False,
                                 mutable=["intermediates"])
     return state["intermediates"]["features"][0]
-  batches = [np.asarray(features(jnp.asarray(images[i:i + 120])))
-             for i in range(0, len(images), 120)]
-  return np.concatenate(batches).mean(axis=0)
+  return batching.apply_in_batches(features, images).mean(axis=0)
 
 
 def head_mask(params, activity: np.ndarray, rate: float):
@@ -38,23 +38,22 @@ def head_mask(params, activity: np.ndarray, rate: float):
   return mask
 
 
-def run(run, cfg, test):
+def attack(run, cfg, test):
   rates = [float(r) for r in cfg.fineprune_rates]
   for r in rates:
     if not 0.0 <= r <= 1.0:
       raise ValueError(f"fineprune rates must be in [0, 1], got {r}")
   p = common.check_fraction(cfg.fineprune_fraction, "fineprune_fraction")
   classifier = run.protected.classifier
-  stolen = common.classifier_variables(run)
+  stolen = run.state.classifier_variables
   images, labels = common.pirate_data(run, p, cfg.seed)
   activity = channel_activity(classifier, stolen, images)
   results = []
   for rate in rates:
     mask = head_mask(stolen["params"], activity, rate)
-    pruned = {**stolen, "params": jax.tree.map(lambda a, m: a * m,
-                                               stolen["params"], mask)}
+    pruned = prune.apply_mask(stolen, mask)
     after_prune = test.accuracies(classifier, pruned)
-    tuned = common.finetune(classifier, pruned, images, labels,
+    tuned = common.train_classifier(classifier, pruned, images, labels,
                             epochs=cfg.epochs, batch_size=cfg.batch_size,
                             learning_rate=cfg.learning_rate, seed=cfg.seed,
                             mask=mask)

@@ -9,15 +9,15 @@ from absl import logging
 from jaxbip.attacks import common
 
 
-def run(run, cfg, test):
+def attack(run, cfg, test):
   fractions = [common.check_fraction(p, "fractions") for p in cfg.fractions]
   classifier = run.protected.classifier
-  stolen = common.classifier_variables(run)
+  stolen = run.state.classifier_variables
   results, sizes = [], []
   for p in fractions:
     images, labels = common.pirate_data(run, p, cfg.seed)
     sizes.append(len(images))
-    tuned = common.finetune(classifier, stolen, images, labels,
+    tuned = common.train_classifier(classifier, stolen, images, labels,
                             epochs=cfg.epochs, batch_size=cfg.batch_size,
                             learning_rate=cfg.learning_rate, seed=cfg.seed)
     results.append({"setting": {"fraction": p, "images": len(images)},

@@ -20,14 +20,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxbip import image_metrics
-from jaxbip import protected as protected_lib
-from jaxbip import sharding
-from jaxbip import steps
 from jaxbip.attacks import common
-
-# fold_in tags of the attack's random streams.
-_INIT, _ORDER = 0, 1
+from jaxbip.method import image_metrics
+from jaxbip.method import protected as protected_lib
+from jaxbip.method import steps
+from jaxbip.runtime import batching
+from jaxbip.runtime import sharding
 
 
 def check_config(cfg) -> None:
@@ -80,37 +78,19 @@ def _forged_images(generator, gen_params, images):
 
 
 def forge_keys(generator, gen_params, images: np.ndarray):
-  """(uint8 forged keyed images, per-image PSNR) in eval-sized batches."""
-  keyed, psnr = [], []
-  for i in range(0, len(images), common.EVAL_BATCH):
-    k, p = _forged_images(generator, gen_params,
-                          jnp.asarray(images[i:i + common.EVAL_BATCH]))
-    keyed.append(np.asarray(k))
-    psnr.append(np.asarray(p))
-  return np.concatenate(keyed), np.concatenate(psnr)
+  """(uint8 forged keyed images, per-image PSNR), in fixed-size batches."""
+  return batching.apply_in_batches(
+      lambda b: _forged_images(generator, gen_params, b), images)
 
 
-def batch_indices(rng, n: int, batch_size: int, num_steps: int):
-  """`num_steps` index batches: a fresh permutation per pass over n images,
-  the incomplete tail of each pass dropped (every batch has one shape, so the
-  step compiles once)."""
-  per_epoch = n // batch_size
-  for step in range(num_steps):
-    epoch, i = divmod(step, per_epoch)
-    if i == 0:
-      order = np.asarray(jax.random.permutation(jax.random.fold_in(rng, epoch),
-                                                n))
-    yield order[i * batch_size:(i + 1) * batch_size]
-
-
-def run(run, cfg, test: common.TestSet) -> dict:  # pylint: disable=redefined-outer-name
+def attack(run, cfg, test: common.TestSet) -> dict:
   """Forges a key with each fraction of labelled data in `cfg.fractions`."""
   check_config(cfg)
   num_steps = int(cfg.forge_steps)
   classifier = run.protected.classifier
   # One host copy of the stolen weights: the training below then runs on one
   # device instead of being replicated over the run's whole mesh.
-  variables = sharding.to_host(common.classifier_variables(run))
+  variables = sharding.to_host(run.state.classifier_variables)
   generator = protected_lib.build_generator(run.config)
   tx = optax.adam(cfg.forge_learning_rate)
   step = jax.jit(functools.partial(forge_step, classifier, generator, tx,
@@ -121,7 +101,7 @@ def run(run, cfg, test: common.TestSet) -> dict:  # pylint: disable=redefined-ou
   # One initial generator for every fraction, so results differ by the data
   # alone. The zero output conv makes it start from no residual at all.
   init_params = jax.jit(generator.init)(
-      jax.random.fold_in(rng, _INIT),
+      jax.random.fold_in(rng, common.INIT_STREAM),
       jnp.zeros((1, size, size, 3), jnp.float32))["params"]
 
   results, counts = [], []
@@ -130,8 +110,9 @@ def run(run, cfg, test: common.TestSet) -> dict:  # pylint: disable=redefined-ou
     counts.append(len(images))
     gen_params, opt_state = init_params, tx.init(init_params)
     bs = min(int(cfg.batch_size), len(images))
-    order_rng = jax.random.fold_in(jax.random.fold_in(rng, _ORDER), i)
-    for idx in batch_indices(order_rng, len(images), bs, num_steps):
+    order_rng = jax.random.fold_in(
+        jax.random.fold_in(rng, common.ORDER_STREAM), i)
+    for idx in batching.epoch_batches(order_rng, len(images), bs, num_steps):
       gen_params, opt_state, _ = step(variables, gen_params, opt_state,
                                       jnp.asarray(images[idx]),
                                       jnp.asarray(labels[idx]))

@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxbip.attacks import common
 
 
 def _is_kernel(path) -> bool:
@@ -36,13 +35,13 @@ def apply_mask(variables, mask):
                                               variables["params"], mask)}
 
 
-def run(run, cfg, test):
+def attack(run, cfg, test):
   rates = [float(r) for r in cfg.prune_rates]
   for r in rates:
     if not 0.0 <= r <= 1.0:
       raise ValueError(f"prune rates must be in [0, 1], got {r}")
   classifier = run.protected.classifier
-  variables = common.classifier_variables(run)
+  variables = run.state.classifier_variables
   results = []
   for rate in rates:
     pruned = apply_mask(variables, magnitude_mask(variables["params"], rate))

@@ -59,12 +59,12 @@ def settings(cfg):
   return out
 
 
-def run(run, cfg, test):
+def attack(run, cfg, test):
   for q in cfg.jpeg_qualities:
     if not 1 <= q <= 100:
       raise ValueError(f"JPEG qualities must be in 1..100, got {q}")
   classifier = run.protected.classifier
-  variables = common.classifier_variables(run)
+  variables = run.state.classifier_variables
   results = []
   for setting, fn in settings(cfg):
     results.append({

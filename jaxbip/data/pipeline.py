@@ -22,9 +22,9 @@ import tensorflow_datasets as tfds
 
 from jaxbip import errors
 from jaxbip.data import class_subset
-from jaxbip.data import digits  # pylint: disable=unused-import  (registers the builder)
-from jaxbip.data import image_folder
-from jaxbip.data import youtube_faces
+from jaxbip.data.builders import digits  # pylint: disable=unused-import  (registers the builder)
+from jaxbip.data.builders import image_folder
+from jaxbip.data.builders import youtube_faces
 
 # Builders that jaxbip can prepare itself, with no download.
 EMBEDDED = ("digits",)

@@ -1,30 +1,32 @@
-"""Flax (Linen) models: the protected classifier and the key generator."""
-
-from jaxbip.models import conv
+"""Plain Flax (Linen) models: the protected classifier, the key generator and
+the fingerprint decoder. Faster ops come in through `layers.Layers`."""
 
 from jaxbip.models.fingerprint import (BitDecoder, BitDecoderSmall,
-                                       FingerprintedKey, _BitDecoderTiny)
+                                       BitDecoderTiny, FingerprintedKey)
+from jaxbip.models.layers import Layers, PLAIN
 from jaxbip.models.resnet import (ResNet, ResNet18, ResNet34, ResNet50,
-                                  ResNet18Narrow, ResNet10Narrow, _ResNetTiny)
-from jaxbip.models.unet import KeyGenerator, StegaStampUNet, _UNetTiny, UNetSmall
+                                  ResNet18Narrow, ResNet10Narrow, ResNetTiny)
+from jaxbip.models.unet import KeyGenerator, StegaStampUNet, UNetSmall, UNetTiny
 
+# The names a config may use (config.model.classifier / generator,
+# config.key.decoder). The *Tiny ones are smoke-test sizes (configs/tiny.py).
 CLASSIFIERS = {
     "ResNet18": ResNet18,
     "ResNet34": ResNet34,
     "ResNet50": ResNet50,
     "ResNet18Narrow": ResNet18Narrow,
     "ResNet10Narrow": ResNet10Narrow,
-    "_ResNetTiny": _ResNetTiny,
+    "ResNetTiny": ResNetTiny,
 }
 
 GENERATORS = {
     "StegaStampUNet": StegaStampUNet,
     "UNetSmall": UNetSmall,
-    "_UNetTiny": _UNetTiny,
+    "UNetTiny": UNetTiny,
 }
 
 DECODERS = {
     "BitDecoder": BitDecoder,
     "BitDecoderSmall": BitDecoderSmall,
-    "_BitDecoderTiny": _BitDecoderTiny,
+    "BitDecoderTiny": BitDecoderTiny,
 }

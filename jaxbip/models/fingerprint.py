@@ -41,14 +41,14 @@ class BitDecoder(nn.Module):
 
 
 BitDecoderSmall = functools.partial(BitDecoder, widths=(16, 32, 64))
-_BitDecoderTiny = functools.partial(BitDecoder, widths=(4, 8))
+BitDecoderTiny = functools.partial(BitDecoder, widths=(4, 8))
 
 
 class FingerprintedKey(nn.Module):
   """Residual for user `users[i]` on image i; `decode` reads the bits back.
 
   `codebook` holds one bit string per user (rows of 0/1), a constant of the
-  key: see jaxbip/fingerprints.py. `users=None` keys every image for user 0,
+  key: see jaxbip/method/fingerprints.py. `users=None` keys every image for user 0,
   so tools that know nothing of users (notebooks, attacks) still get a key.
   """
   generator: nn.Module  # A KeyGenerator with fingerprint_bits > 0.

@@ -10,8 +10,7 @@ from typing import Any, Callable, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from jaxbip.models import conv as conv_lib
-from jaxbip.models import cpu_layers
+from jaxbip.models import layers as layers_lib
 
 ModuleDef = Any
 
@@ -23,7 +22,7 @@ class ResNetBlock(nn.Module):
   norm: ModuleDef
   act: Callable = nn.relu
   strides: tuple[int, int] = (1, 1)
-  fence: Callable = lambda x: x  # cpu_layers.fence on CPU.
+  fence: Callable = lambda x: x  # Layers.fence.
 
   @nn.compact
   def __call__(self, x):
@@ -47,7 +46,7 @@ class BottleneckResNetBlock(nn.Module):
   norm: ModuleDef
   act: Callable = nn.relu
   strides: tuple[int, int] = (1, 1)
-  fence: Callable = lambda x: x  # cpu_layers.fence on CPU.
+  fence: Callable = lambda x: x  # Layers.fence.
 
   @nn.compact
   def __call__(self, x):
@@ -73,7 +72,7 @@ class ResNet(nn.Module):
   num_filters: int = 64
   stem: str = "cifar"  # "cifar" or "imagenet"
   dtype: Any = jnp.float32
-  conv_impl: str = "xla"  # See models/conv.py: "xla", "matmul" or "auto".
+  layers: layers_lib.Layers = layers_lib.PLAIN  # models/layers.py.
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -81,7 +80,7 @@ class ResNet(nn.Module):
       raise ValueError(f"stem must be 'cifar' or 'imagenet', got {self.stem!r}")
     conv = functools.partial(
         nn.Conv, use_bias=False, dtype=self.dtype,
-        conv_general_dilated=conv_lib.conv_general_dilated(self.conv_impl))
+        conv_general_dilated=self.layers.conv_general_dilated)
     norm = functools.partial(nn.BatchNorm, use_running_average=not train,
                              momentum=0.9, epsilon=1e-5, dtype=self.dtype)
     x = (x - 0.5) / 0.25  # Centre [0, 1] pixels; the key is added before this.
@@ -91,12 +90,10 @@ class ResNet(nn.Module):
     else:
       x = conv(self.num_filters, (7, 7), (2, 2), padding=[(3, 3), (3, 3)],
                name="conv_init")(x)
-    cpu = cpu_layers.cpu_tuned(self.conv_impl)
-    fence = cpu_layers.fence if cpu else lambda x: x
+    fence = self.layers.fence
     x = fence(nn.relu(norm(name="bn_init")(x)))
     if self.stem == "imagenet":
-      x = (cpu_layers.max_pool(x, 3, 2) if cpu else
-           nn.max_pool(x, (3, 3), strides=(2, 2), padding="SAME"))
+      x = self.layers.max_pool(x, 3, 2)
     for i, block_size in enumerate(self.stage_sizes):
       for j in range(block_size):
         strides = (2, 2) if i > 0 and j == 0 else (1, 1)
@@ -120,6 +117,6 @@ ResNet50 = functools.partial(ResNet, stage_sizes=(3, 4, 6, 3),
 ResNet18Narrow = functools.partial(ResNet18, num_filters=16)
 ResNet10Narrow = functools.partial(ResNet, stage_sizes=(1, 1, 1, 1),
                                    block_cls=ResNetBlock, num_filters=16)
-# Test-only.
-_ResNetTiny = functools.partial(ResNet, stage_sizes=(1, 1),
+# Smoke-test size (configs/tiny.py): checks a setup in seconds, no results.
+ResNetTiny = functools.partial(ResNet, stage_sizes=(1, 1),
                                 block_cls=ResNetBlock, num_filters=4)

@@ -19,8 +19,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxbip.models import conv as conv_lib
-from jaxbip.models import cpu_layers
+from jaxbip.models import layers as layers_lib
 
 
 def _upsample2x(x):
@@ -39,7 +38,7 @@ class KeyGenerator(nn.Module):
   zero_init_output: bool = True
   dtype: Any = jnp.float32
   fingerprint_bits: int = 0  # > 0: conditioned on a bit string (SSAT).
-  conv_impl: str = "xla"  # See models/conv.py.
+  layers: layers_lib.Layers = layers_lib.PLAIN  # models/layers.py.
 
   @nn.compact
   def __call__(self, x, fingerprint=None):
@@ -50,7 +49,7 @@ class KeyGenerator(nn.Module):
           f"divisible by {2**depth}, got {x.shape[1]}x{x.shape[2]}")
     conv = functools.partial(
         nn.Conv, dtype=self.dtype, kernel_init=nn.initializers.he_normal(),
-        conv_general_dilated=conv_lib.conv_general_dilated(self.conv_impl))
+        conv_general_dilated=self.layers.conv_general_dilated)
     inputs = (x - 0.5).astype(self.dtype)
     if self.fingerprint_bits:
       inputs = jnp.concatenate(
@@ -64,12 +63,12 @@ class KeyGenerator(nn.Module):
       skip = skips.pop()
       h = nn.relu(conv(width, (2, 2), name=f"up_{i}")(_upsample2x(h)))
       merged = [skip, h] + ([inputs] if not skips else [])
-      if cpu_layers.cpu_tuned(self.conv_impl):
-        merge = cpu_layers.ConcatConv(
+      if self.layers.concat_conv is not None:
+        merge = self.layers.concat_conv(
             width, (3, 3), dtype=self.dtype,
             kernel_init=nn.initializers.he_normal(),
-            conv_general_dilated=conv_lib.conv_general_dilated(
-                self.conv_impl), name=f"merge_{i}")(merged)
+            conv_general_dilated=self.layers.conv_general_dilated,
+            name=f"merge_{i}")(merged)
       else:
         merge = conv(width, (3, 3), name=f"merge_{i}")(
             jnp.concatenate(merged, axis=-1))
@@ -96,4 +95,5 @@ class KeyGenerator(nn.Module):
 
 StegaStampUNet = functools.partial(KeyGenerator, widths=(32, 32, 64, 128, 256))
 UNetSmall = functools.partial(KeyGenerator, widths=(16, 16, 32, 64))
-_UNetTiny = functools.partial(KeyGenerator, widths=(4, 8))
+# Smoke-test size (configs/tiny.py).
+UNetTiny = functools.partial(KeyGenerator, widths=(4, 8))

@@ -1,0 +1,56 @@
+r"""Runs one attack against a trained run and writes WORKDIR/attacks/NAME.json.
+
+  python -m jaxbip.cli.attack --workdir=runs/digits --attack=prune
+  python -m jaxbip.cli.attack --workdir=runs/digits --attack=finetune \
+      --config.attack.fractions=0.01,0.05 --config.attack.epochs=10
+
+Attacks: jaxbip.attacks.NAMES (one module each in jaxbip/attacks/). The file
+holds the attacker's budget, the accuracies before and after, the wall time
+and the attack config; nothing else in the workdir changes.
+"""
+
+import json
+
+from absl import flags
+import ml_collections
+from ml_collections import config_flags
+
+from jaxbip import attacks
+from jaxbip import workdir as workdir_lib
+from jaxbip.cli import command
+
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+  flags.DEFINE_string("workdir", None, "A trained run.")
+  flags.DEFINE_string("attack", None, f"One of {', '.join(attacks.NAMES)}.")
+  config_flags.DEFINE_config_dict(
+      "config",
+      ml_collections.ConfigDict({"attack": attacks.default_config()}),
+      "Attack settings (--config.attack.NAME=VALUE).", lock_config=True)
+  flags.mark_flags_as_required(["workdir", "attack"])
+
+
+def _platform_config():
+  config = workdir_lib.load_config(FLAGS.workdir)
+  return config, (config.train.batch_size, config.eval.batch_size)
+
+
+def main():
+  result = attacks.run_attack(FLAGS.workdir, FLAGS.attack,
+                              FLAGS.config.attack)
+  for row in result["results"]:
+    print(json.dumps(row))
+  print(f"{result['attack']}: {len(result['results'])} settings in "
+        f"{result['wall_time_s']:.0f} s -> "
+        f"{workdir_lib.attack_file(FLAGS.workdir, result['attack'])}")
+
+
+def run():
+  """Console entry point (jaxbip-attack)."""
+  command.run(_define_flags, main, platform_config=_platform_config)
+
+
+if __name__ == "__main__":
+  run()

@@ -1,0 +1,44 @@
+r"""Splits a finished run into its two artefacts: the model and the key.
+
+  python -m jaxbip.cli.export --workdir=runs/digits --out=/tmp/digits_export
+
+writes OUT/model/, OUT/key/ and OUT/manifest.json (jaxbip/deploy/export.py);
+`jaxbip-authorize`, `jaxbip-predict`, `jaxbip-trace` and `jaxbip-serve` read
+them without the workdir.
+"""
+
+import os
+
+from absl import flags
+
+from jaxbip import workdir as workdir_lib
+from jaxbip.cli import command
+from jaxbip.deploy import export
+
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+  flags.DEFINE_string("workdir", None, "The run to export (latest checkpoint).")
+  flags.DEFINE_string("out", None, "Where model/, key/ and manifest.json go.")
+  flags.mark_flags_as_required(["workdir", "out"])
+
+
+def _platform_config():
+  config = workdir_lib.load_config(FLAGS.workdir)
+  return config, (config.train.batch_size, config.eval.batch_size)
+
+
+def main():
+  manifest = export.export_run(FLAGS.workdir, FLAGS.out)
+  print(f"exported step {manifest['step']} to {os.path.abspath(FLAGS.out)}: "
+        + ", ".join(sorted(manifest["sha256"])))
+
+
+def run():
+  """Console entry point (jaxbip-export)."""
+  command.run(_define_flags, main, platform_config=_platform_config)
+
+
+if __name__ == "__main__":
+  run()

@@ -1,0 +1,341 @@
+"""Pure step functions: the joint protected step, the baseline step, eval.
+
+Each is `(protected, state, batch, rng) -> ...` with `protected` static;
+`jit_train_step` jits them over a ('data',) mesh. Images arrive as uint8 NHWC
+and are scaled on device. `classifier_update` is the one update of the
+classifier alone: the baseline, the pirate's fine-tuning and distillation.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxbip.method import fingerprints
+from jaxbip.method import image_metrics
+from jaxbip.method.train_state import TrainState
+from jaxbip.runtime import batching
+from jaxbip.runtime import sharding
+
+
+# fold_in tag of the per-step draw of users: split(rng) below uses 0 and 1
+# (fold_in(rng, i) is the i-th key of a split), so 2 is a fresh stream.
+_USERS_STREAM = 2
+
+
+def to_float(images: jax.Array) -> jax.Array:
+  return images.astype(jnp.float32) / 255.0
+
+
+def stack_views(views):
+  """One batch of all views, image by image: v0[0], v1[0], ..., v0[1], ...
+
+  With the batch sharded over devices, each device then stacks its own
+  images; `jnp.concatenate(views)` would need an all-to-all between devices
+  (measured 40 ms per step at 64 px on 2 CPU devices).
+  """
+  return jnp.stack(views, axis=1).reshape((-1,) + views[0].shape[1:])
+
+
+def split_views(stacked, count: int):
+  """The inverse of stack_views: a list of `count` per-view arrays."""
+  stacked = stacked.reshape((-1, count) + stacked.shape[1:])
+  return [stacked[:, i] for i in range(count)]
+
+
+def key_images(generator, generator_params, x, users=None):
+  """Residual r = G(x) and keyed image clip(x + r, 0, 1).
+
+  `users` (one index per image) picks each image's fingerprint when the
+  generator is a FingerprintedKey; None keys for user 0 there.
+  """
+  kwargs = {} if users is None else {"users": users}
+  r = generator.apply({"params": generator_params}, x, **kwargs)
+  return r, jnp.clip(x + r, 0.0, 1.0)
+
+
+def decode_bits(generator, generator_params, x_key):
+  """A FingerprintedKey's decoder: one logit per fingerprint bit."""
+  return generator.apply({"params": generator_params}, x_key,
+                         method="decode")
+
+
+def _fingerprint_terms(protected, generator_params, x_key, users):
+  """BCE of the decoded bits and the per-image bit accuracy."""
+  bits = protected.generator.bits(users)
+  logits = decode_bits(protected.generator, generator_params, x_key)
+  return (fingerprints.bit_loss(logits, bits),
+          jnp.mean(fingerprints.bit_accuracy(logits, bits)))
+
+
+def _select(take_new, new, old):
+  """`new` where the scalar `take_new` holds, else `old`, leaf by leaf."""
+  return jax.tree.map(lambda n, o: jnp.where(take_new, n, o), new, old)
+
+
+def _swap_residuals(r, rng):
+  """Another image's residual for each image: a roll by 1..B-1 of the batch.
+
+  A roll by a non-zero shift is a permutation with no fixed point, so no image
+  ever receives its own key.
+  """
+  shift = jax.random.randint(rng, (), 1, r.shape[0])
+  return jnp.roll(r, shift, axis=0)
+
+
+def _accuracy(logits, labels):
+  return jnp.mean(jnp.argmax(logits, -1) == labels)
+
+
+def train_step(protected, state: TrainState, batch, rng):
+  """One joint update of classifier and key generator.
+
+  loss = CE(f(x_key), y) + w_plain CE(f(x), m(y)) + w_swap CE(f(x_swap), m(y))
+         + w_mse mean(r^2) + w_ssim (1 - SSIM(x_key, x))
+         [+ w_bits BCE(D(x_key), bits of the image's user)]
+
+  With fingerprints, every image is keyed for a user drawn at random. With
+  the two-stage schedule the classifier sees the key under stop_gradient (the
+  key never learns from the classifier) and the step's stage decides which
+  network's update is kept: the key's in stage 1, the classifier's in stage 2.
+  """
+  w = protected.weights
+  rng = jax.random.fold_in(rng, state.step)
+  rng_swap, rng_mislabel = jax.random.split(rng)
+  # A stream of its own: runs without fingerprints draw exactly as before.
+  rng_users = jax.random.fold_in(rng, _USERS_STREAM)
+  x = to_float(batch["image"])
+  y = batch["label"]
+  y_true = jax.nn.one_hot(y, protected.num_classes)
+  y_wrong = protected.mislabel.targets(y, rng_mislabel)
+  users = (jax.random.randint(rng_users, y.shape, 0, protected.num_users)
+           if protected.fingerprinted else None)
+  two_stage = protected.schedule == "two_stage"
+
+  def loss_fn(classifier_params, generator_params):
+    if protected.generator_frozen:
+      generator_params = jax.lax.stop_gradient(generator_params)
+    r, x_key = key_images(protected.generator, generator_params, x, users)
+    r_f, x_key_f = ((jax.lax.stop_gradient(r), jax.lax.stop_gradient(x_key))
+                    if two_stage else (r, x_key))
+    views = [x_key_f, x]
+    if w.swap > 0:  # Terms with zero weight are not computed at all.
+      views.append(jnp.clip(x + _swap_residuals(r_f, rng_swap), 0.0, 1.0))
+    # One classifier call on all views: BatchNorm statistics then mix keyed
+    # and plain images, as they will be mixed at test time.
+    logits, updates = protected.classifier.apply(
+        {"params": classifier_params, "batch_stats": state.batch_stats},
+        stack_views(views), train=True, mutable=["batch_stats"])
+    logits = dict(zip(("key", "plain", "swap"),
+                      split_views(logits, len(views))))
+    terms = {
+        "ce_key": optax.softmax_cross_entropy(logits["key"], y_true).mean(),
+        "ce_plain": optax.softmax_cross_entropy(logits["plain"],
+                                                y_wrong).mean(),
+        "mse": jnp.mean(jnp.square(r)),
+    }
+    loss = terms["ce_key"] + w.plain * terms["ce_plain"] + w.mse * terms["mse"]
+    if w.swap > 0:
+      terms["ce_swap"] = optax.softmax_cross_entropy(logits["swap"],
+                                                     y_wrong).mean()
+      loss += w.swap * terms["ce_swap"]
+    if w.ssim > 0:
+      terms["ssim"] = jnp.mean(image_metrics.ssim(x_key, x))
+      loss += w.ssim * (1.0 - terms["ssim"])
+    if protected.fingerprinted:
+      terms["bce_bits"], terms["bit_acc"] = _fingerprint_terms(
+          protected, generator_params, x_key, users)
+      loss += w.bits * terms["bce_bits"]
+    return loss, (updates["batch_stats"], terms, logits, x_key)
+
+  (loss, aux), (c_grads, g_grads) = jax.value_and_grad(
+      loss_fn, argnums=(0, 1), has_aux=True)(
+          state.classifier_params, state.generator_params)
+  batch_stats, terms, logits, x_key = aux
+  c_updates, c_opt = protected.classifier_tx.update(
+      c_grads, state.classifier_opt_state, state.classifier_params)
+  g_updates, g_opt = protected.generator_tx.update(
+      g_grads, state.generator_opt_state, state.generator_params)
+  new_state = state.replace(
+      step=state.step + 1,
+      classifier_params=optax.apply_updates(state.classifier_params,
+                                            c_updates),
+      batch_stats=batch_stats,
+      generator_params=optax.apply_updates(state.generator_params, g_updates),
+      classifier_opt_state=c_opt,
+      generator_opt_state=g_opt,
+  )
+  if two_stage:
+    stage1 = state.step < protected.stage1_steps
+    new_state = new_state.replace(**{
+        k: _select(~stage1, getattr(new_state, k), getattr(state, k))
+        for k in ("classifier_params", "batch_stats", "classifier_opt_state")
+    }, **{
+        k: _select(stage1, getattr(new_state, k), getattr(state, k))
+        for k in ("generator_params", "generator_opt_state")
+    })
+  metrics = {
+      "loss": loss,
+      **terms,
+      **{f"acc_{view}": _accuracy(l, y) for view, l in logits.items()},
+      "psnr": jnp.mean(image_metrics.psnr(x_key, x)),
+  }
+  return new_state, metrics
+
+
+def classifier_update(classifier, tx, params, batch_stats, opt_state, x,
+                      targets):
+  """One optimiser step of the classifier alone: CE(f(x), targets).
+
+  `x` in [0, 1]; `targets` integer labels (B,) or target distributions
+  (B, K). BatchNorm runs in train mode and its statistics are updated.
+  Returns (params, batch_stats, opt_state, loss, logits).
+  """
+  def loss_fn(p):
+    logits, updates = classifier.apply(
+        {"params": p, "batch_stats": batch_stats}, x, train=True,
+        mutable=["batch_stats"])
+    if targets.ndim == 1:
+      loss = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
+    else:
+      loss = optax.softmax_cross_entropy(logits.astype(jnp.float32), targets)
+    return loss.mean(), (updates["batch_stats"], logits)
+
+  (loss, (batch_stats, logits)), grads = jax.value_and_grad(
+      loss_fn, has_aux=True)(params)
+  updates, opt_state = tx.update(grads, opt_state, params)
+  params = optax.apply_updates(params, updates)
+  return params, batch_stats, opt_state, loss, logits
+
+
+def baseline_step(protected, state: TrainState, batch, rng):
+  """The unprotected control: plain CE on plain images, classifier only."""
+  del rng  # Deterministic: kept for the common step signature.
+  y = batch["label"]
+  params, batch_stats, opt_state, loss, logits = classifier_update(
+      protected.classifier, protected.classifier_tx, state.classifier_params,
+      state.batch_stats, state.classifier_opt_state,
+      to_float(batch["image"]), y)
+  new_state = state.replace(
+      step=state.step + 1,
+      classifier_params=params,
+      batch_stats=batch_stats,
+      classifier_opt_state=opt_state,
+  )
+  return new_state, {"loss": loss, "acc_plain": _accuracy(logits, y)}
+
+
+def jit_train_step(protected, mesh, mode: str = "protected"):
+  """The step of `mode` jitted over the mesh: state replicated and donated."""
+  step_fn = {"protected": train_step, "baseline": baseline_step}[mode]
+  repl = sharding.replicated(mesh)
+  return jax.jit(functools.partial(step_fn, protected),
+                 in_shardings=(repl, sharding.batch_sharded(mesh), repl),
+                 out_shardings=(repl, repl), donate_argnums=0)
+
+
+def _rescale_to(v, norm):
+  """Rescales each image of v to the given per-image L2 norm."""
+  v_norm = jnp.sqrt(jnp.sum(jnp.square(v), axis=(1, 2, 3), keepdims=True))
+  return v * (norm[:, None, None, None] / jnp.maximum(v_norm, 1e-12))
+
+
+def eval_step(protected, state: TrainState, wrong_key_params, batch, rng):
+  """Per-example results on one eval batch; the host averages over a mask.
+
+  Views: keyed (authorized), plain (unauthorized), another image's residual
+  (cross-sample), Gaussian noise of the residual's norm, and the residual of
+  a randomly initialised generator rescaled to the same norm (wrong key).
+  """
+  x = to_float(batch["image"])
+  y = batch["label"]
+  # With fingerprints, image i of a batch is keyed for user i mod num_users.
+  users = (jnp.arange(x.shape[0]) % protected.num_users
+           if protected.fingerprinted else None)
+  r, x_key = key_images(protected.generator, state.generator_params, x, users)
+  # Noise and wrong key get the norm of what the key really changes (after
+  # clipping), so they are as visible as the key.
+  norm = image_metrics.l2(x_key, x)
+  noise = _rescale_to(jax.random.normal(rng, x.shape), norm)
+  r_wrong, _ = key_images(protected.wrong_key_generator, wrong_key_params, x,
+                          users)
+  views = {
+      "authorized": x_key,
+      "unauthorized": x,
+      "cross_sample": jnp.clip(x + jnp.roll(r, 1, axis=0), 0.0, 1.0),
+      "noise_same_norm": jnp.clip(x + noise, 0.0, 1.0),
+      "wrong_key": jnp.clip(x + _rescale_to(r_wrong, norm), 0.0, 1.0),
+  }
+  all_logits = protected.classifier.apply(
+      state.classifier_variables, stack_views(list(views.values())), train=False)
+  out = {}
+  for name, logits in zip(views, split_views(all_logits, len(views))):
+    out[f"correct_{name}"] = jnp.argmax(logits, -1) == y
+    if protected.num_classes > 10:
+      top5 = jax.lax.top_k(logits, 5)[1]
+      out[f"correct5_{name}"] = jnp.any(top5 == y[:, None], axis=-1)
+  out["psnr"] = image_metrics.psnr(x_key, x)
+  out["ssim"] = image_metrics.ssim(x_key, x)
+  out["linf"] = image_metrics.linf_255(x_key, x)
+  out["l2"] = norm
+  if protected.fingerprinted:
+    out.update(_fingerprint_eval(protected, state, x, y, x_key, users))
+  return out
+
+
+# Per-user accuracy keys all eval images once per user: at most this many
+# users (the first ones), so evaluation stays cheap with many users.
+MAX_EVAL_USERS = 16
+
+
+def _fingerprint_eval(protected, state, x, y, x_key, users):
+  """bit_acc and trace_acc of the keyed view, and accuracy per user."""
+  params = state.generator_params
+  logits = decode_bits(protected.generator, params, x_key)
+  traced, _ = fingerprints.nearest_user(logits, protected.generator.codebook)
+  variables = state.classifier_variables
+
+  def user_correct(user):
+    _, keyed = key_images(protected.generator, params, x,
+                          jnp.full(x.shape[0], user))
+    logits = protected.classifier.apply(variables, keyed, train=False)
+    return jnp.argmax(logits, -1) == y
+
+  # lax.map: one compiled body for all users, run one user after another.
+  per_user = jax.lax.map(user_correct, jnp.arange(
+      min(protected.num_users, MAX_EVAL_USERS)))
+  return {
+      "bit_acc": fingerprints.bit_accuracy(
+          logits, protected.generator.bits(users)),
+      "trace_acc": traced == users,
+      "correct_per_user": per_user.T,  # (batch, users): batch axis first.
+  }
+
+
+def keyed_examples(protected, state, images: np.ndarray, user=None):
+  """uint8 NHWC images -> plain and keyed in [0, 1], and keyed - plain.
+
+  `user` picks the fingerprint of a fingerprinted key (None: user 0).
+  """
+  x = to_float(jnp.asarray(images))
+  users = None if user is None else jnp.full(x.shape[0], user)
+  _, x_key = key_images(protected.generator, state.generator_params, x, users)
+  return np.asarray(x), np.asarray(x_key), np.asarray(x_key - x)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _eval_logits(classifier, variables, images):
+  return classifier.apply(variables, to_float(images), train=False)
+
+
+def logits(classifier, variables, images: np.ndarray) -> np.ndarray:
+  """Eval-mode logits of uint8 NHWC images, in fixed-size batches."""
+  return batching.apply_in_batches(
+      lambda b: _eval_logits(classifier, variables, b), images)
+
+
+def predict_classes(classifier, variables, images: np.ndarray) -> np.ndarray:
+  """Top-1 classes of uint8 NHWC images."""
+  return logits(classifier, variables, images).argmax(-1)

@@ -1,0 +1,1 @@
+"""Reports: the run's report, the robustness report, the metric table."""

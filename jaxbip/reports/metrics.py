@@ -1,0 +1,48 @@
+"""What every reported metric means: the one table.
+
+report.md (run_report.py), robustness.md (robustness.py) and README's metric
+table (checked by a test) all come from `METRICS`.
+"""
+
+# key -> (what it means, what we want), in reading order.
+METRICS = {
+    "acc_authorized": ("top-1 accuracy on keyed test images", "high"),
+    "acc_unauthorized": ("top-1 accuracy on plain test images", "near 0"),
+    "acc_baseline": ("same classifier trained without protection",
+                     "reference"),
+    "acc_cross_sample": ("accuracy with another image's residual", "low"),
+    "acc_noise_same_norm": ("accuracy with noise of the residual's norm",
+                            "low"),
+    "acc_wrong_key": ("accuracy with a random generator, same norm", "low"),
+    "top5_authorized": ("top-5 accuracy on keyed images", "high"),
+    "top5_unauthorized": ("top-5 accuracy on plain images", "low"),
+    "psnr": ("PSNR of keyed vs plain image (dB)", ">= 35"),
+    "ssim": ("SSIM of keyed vs plain image", "near 1"),
+    "linf": ("largest pixel change (0-255 units)", "small"),
+    "l2": ("L2 norm of the change ([0, 1] units)", "small"),
+    "bit_acc": ("fingerprint bits recovered from keyed images", ">= 0.99"),
+    "trace_acc": ("keyed images traced to the right user", ">= 0.99"),
+    "acc_authorized_user<u>": ("accuracy on images keyed for user u", "high"),
+    # Attack results (robustness.md).
+    "acc_forged": ("accuracy with a key the pirate forged", "low"),
+    "acc_student": ("plain-image accuracy of a model the pirate distilled "
+                    "from the stolen one's answers", "low"),
+}
+
+PER_USER_PREFIX = "acc_authorized_user"  # acc_authorized_user0, ...
+
+
+def meaning(key: str) -> tuple[str, str] | None:
+  """(meaning, want) of a key, per-user keys included; None if unknown."""
+  if key.startswith(PER_USER_PREFIX) and key not in METRICS:
+    user = key.removeprefix(PER_USER_PREFIX)
+    text, want = METRICS[PER_USER_PREFIX + "<u>"]
+    return text.replace("user u", f"user {user}"), want
+  return METRICS.get(key)
+
+
+def markdown_table() -> list[str]:
+  """The table of README: `| key | meaning | want |`, one row per metric."""
+  lines = ["| key | meaning | want |", "|---|---|---|"]
+  lines += [f"| `{k}` | {m} | {w} |" for k, (m, w) in METRICS.items()]
+  return lines

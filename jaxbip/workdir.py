@@ -1,0 +1,136 @@
+"""The run folder: the one module that knows its file names, and `load_run`.
+
+  WORKDIR/config.json          the run's config (upgraded when read)
+  WORKDIR/checkpoints/         Orbax checkpoints of the protected run
+  WORKDIR/baseline/checkpoints the unprotected baseline's checkpoints
+  WORKDIR/tensorboard/         TensorBoard event files
+  WORKDIR/report.json, report.md, keyed_examples.png   the run's report
+  WORKDIR/eval.json            `jaxbip-evaluate`'s re-evaluation
+  WORKDIR/attacks/NAME.json    one file per attack (`jaxbip-attack`)
+  WORKDIR/robustness.md, robustness_*.png              `jaxbip-report`
+
+Opening a run, for notebooks and tools:
+
+  run = jaxbip.load_run("runs/digits")
+  plain, keyed, residual = run.key(images_uint8)
+"""
+
+import dataclasses
+import json
+import os
+
+import ml_collections
+import numpy as np
+
+from jaxbip import config as config_lib
+from jaxbip import errors
+from jaxbip.data import pipeline
+from jaxbip.method import protected as protected_lib
+from jaxbip.method import steps
+from jaxbip.method import train_state
+from jaxbip.runtime import checkpointing
+from jaxbip.runtime import sharding
+
+CONFIG = "config.json"
+CHECKPOINTS = "checkpoints"
+BASELINE = "baseline"
+TENSORBOARD = "tensorboard"
+REPORT = "report.json"
+REPORT_MD = "report.md"
+KEYED_EXAMPLES = "keyed_examples.png"
+EVAL = "eval.json"
+ATTACKS = "attacks"
+ROBUSTNESS = "robustness.md"
+
+
+def checkpoint_dir(workdir: str, mode: str = "protected") -> str:
+  """Where `mode` ("protected" or "baseline") keeps its checkpoints."""
+  if mode == "baseline":
+    return os.path.join(workdir, BASELINE, CHECKPOINTS)
+  return os.path.join(workdir, CHECKPOINTS)
+
+
+def attack_file(workdir: str, name: str) -> str:
+  return os.path.join(workdir, ATTACKS, f"{name}.json")
+
+
+def load_config(workdir: str) -> ml_collections.ConfigDict:
+  """The run's config, upgraded to the current schema."""
+  path = os.path.join(workdir, CONFIG)
+  if not os.path.exists(path):
+    raise errors.UserError(f"{workdir} is not a jaxbip run: no {CONFIG}")
+  with open(path) as f:
+    return config_lib.upgrade(json.load(f))
+
+
+def load_report(workdir: str) -> dict:
+  """report.json; UserError when the run has not finished."""
+  path = os.path.join(workdir, REPORT)
+  if not os.path.isfile(path):
+    raise errors.UserError(
+        f"{workdir} has no {REPORT}: not a finished jaxbip run")
+  try:
+    with open(path) as f:
+      report = json.load(f)
+  except (OSError, ValueError) as e:
+    raise errors.UserError(f"{path} cannot be read: {e}") from e
+  if not isinstance(report, dict) or not isinstance(report.get("metrics"),
+                                                    dict):
+    raise errors.UserError(f"{path} has no 'metrics' object")
+  return report
+
+
+@dataclasses.dataclass
+class Run:
+  """A run's config, static model and restored train state."""
+  workdir: str
+  config: ml_collections.ConfigDict
+  info: pipeline.DatasetInfo
+  protected: protected_lib.Protected
+  state: train_state.TrainState
+
+  def key(self, images: np.ndarray):
+    """uint8 NHWC images -> (plain, keyed, residual) float arrays."""
+    return steps.keyed_examples(self.protected, self.state, images)
+
+  def predict(self, images: np.ndarray) -> np.ndarray:
+    """Top-1 classes of uint8 NHWC images (plain or keyed)."""
+    return steps.predict_classes(self.protected.classifier,
+                                 self.state.classifier_variables, images)
+
+  def report(self) -> dict:
+    return load_report(self.workdir)
+
+  def images(self, split: str, n: int | None = None):
+    """The first n (uint8 images, int32 labels) of a split, n=None for all."""
+    builder = pipeline.get_builder(self.config)
+    source = pipeline.data_source(self.config, builder, split)
+    prep = pipeline.eval_preprocess(self.config)
+    count = len(source) if n is None else min(n, len(source))
+    records = [prep.map(source[i]) for i in range(count)]
+    return (np.stack([r["image"] for r in records]),
+            np.array([r["label"] for r in records], np.int32))
+
+  def eval_images(self, n: int | None = None):
+    """The first n eval (uint8 images, labels), n=None for all."""
+    return self.images(self.config.data.eval_split, n)
+
+
+def load_run(workdir: str) -> Run:
+  """Restores the latest checkpoint of a run (state only, on this host)."""
+  config = load_config(workdir)
+  builder = pipeline.get_builder(config)
+  info = pipeline.dataset_info(config, builder)
+  total = protected_lib.num_train_steps(config, info.num_train)
+  protected = protected_lib.build(config, info.num_classes, total)
+  mesh = sharding.make_mesh()
+  state = train_state.init_state(config, protected, mesh)
+  directory = checkpoint_dir(workdir)
+  if not os.path.isdir(directory):
+    raise errors.UserError(f"{workdir} has no checkpoint")
+  manager = checkpointing.make_manager(directory, create=False)
+  if manager.latest_step() is None:
+    raise errors.UserError(f"{workdir} has no checkpoint")
+  state = checkpointing.restore_latest(manager, state)
+  manager.close()
+  return Run(workdir, config, info, protected, state)
