@@ -45,6 +45,34 @@ def default_config() -> ml_collections.ConfigDict:
   cfg.distill_fraction = 1.0
   cfg.distill_outputs = "top1"
   cfg.distill_epochs = 10
+  # Every attack with pirate data repeats each setting with these many
+  # pirate seeds (seed, seed + 1, ...: data subset, init, order) and reports
+  # the mean and the min-max.
+  cfg.seeds = 3
+  # Besides the fixed budget (`epochs`), a pirate who trains as long as it
+  # helps: a held-out tenth of its data picks the epoch, at most
+  # `max_epochs`, stopping after `patience` epochs without a gain. The
+  # scratch reference is trained both ways too.
+  cfg.early_stopping = True
+  cfg.max_epochs = 50
+  cfg.patience = 5
+  # The scorecard's thresholds (robustness.md): an attack "holds" when its
+  # worst case over the settings stays within them.
+  cfg.thresholds = ml_collections.ConfigDict()
+  # Points a pirate gains over training from scratch on the same data.
+  cfg.thresholds.finetune_advantage = 5.0
+  cfg.thresholds.fineprune_advantage = 5.0
+  cfg.thresholds.distill_advantage = 5.0
+  # Forged-key accuracy minus the pirate's best scratch accuracy, points.
+  cfg.thresholds.forge_advantage = 5.0
+  # Keyed accuracy kept under JPEG at quality >= jpeg_quality and under
+  # down/up resizing to resize_scale, as a share of the clean one.
+  cfg.thresholds.jpeg_quality = 75
+  cfg.thresholds.resize_scale = 0.5
+  cfg.thresholds.keyed_share = 0.9
+  # Plain-image accuracy under every transform, and after pruning at any
+  # rate (above chance, 1/K), at most this.
+  cfg.thresholds.plain_accuracy = 0.05
   return cfg
 
 

@@ -7,6 +7,9 @@ split: `acc_authorized` on images keyed by the defender's key (quantised to
 uint8, as a keyed image file would be), `acc_unauthorized` on plain images.
 """
 
+import functools
+import hashlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,14 +50,20 @@ def keyed_uint8(run, images: np.ndarray) -> np.ndarray:
   return np.round(255.0 * keyed).astype(np.uint8)
 
 
-def pirate_data(run, fraction: float, seed: int):
-  """A random `fraction` (at least one image) of the train split, with true
-  labels: the pirate's own labelled data."""
-  images, labels = run.images(run.config.data.train_split)
+def pirate_indices(num_train: int, fraction: float, seed: int) -> np.ndarray:
+  """Which train images the pirate holds: a random `fraction` (at least one
+  image), drawn from `seed`."""
   rng = np.random.default_rng(seed)
-  n = max(1, int(round(fraction * len(images))))
-  idx = rng.permutation(len(images))[:n]
-  return images[idx], labels[idx]
+  n = max(1, int(round(fraction * num_train)))
+  return rng.permutation(num_train)[:n]
+
+
+def pirate_data(run, fraction: float, seed: int):
+  """The pirate's own labelled data: a random `fraction` of the train split
+  with true labels (images, labels, their indices in the split)."""
+  images, labels = run.images(run.config.data.train_split)
+  idx = pirate_indices(len(images), fraction, seed)
+  return images[idx], labels[idx], idx
 
 
 def accuracy(classifier, variables, images, labels) -> float:
@@ -78,33 +87,190 @@ class TestSet:
     }
 
 
-def train_classifier(classifier, variables, images, targets, *, epochs: int,
-                     batch_size: int, learning_rate: float, seed: int,
-                     mask=None) -> dict:
-  """The pirate's training of a classifier: Adam on CE(f(x), targets).
-
-  `variables` are where training starts (the stolen weights for
-  fine-tuning, a fresh init for distillation); `targets` integer labels or
-  target distributions; `mask` (a params-shaped tree of 0/1) keeps pruned
-  weights at zero. Returns the trained variables.
-  """
+@functools.lru_cache(maxsize=None)
+def _trainer(classifier, learning_rate: float):
+  """(tx, jitted step) of the pirate's Adam on `classifier`: one compile per
+  classifier, learning rate and batch shape, however many trainings."""
   tx = optax.adam(learning_rate)
-  params, batch_stats = variables["params"], variables["batch_stats"]
-  opt_state = tx.init(params)
 
   @jax.jit
-  def step(params, batch_stats, opt_state, x, t):
+  def step(params, batch_stats, opt_state, mask, x, t):
     params, batch_stats, opt_state, _, _ = steps.classifier_update(
         classifier, tx, params, batch_stats, opt_state, steps.to_float(x), t)
-    if mask is not None:
-      params = jax.tree.map(lambda p, m: p * m, params, mask)
+    params = jax.tree.map(lambda p, m: p * m, params, mask)
     return params, batch_stats, opt_state
 
+  return tx, step
+
+
+def train_classifier(classifier, variables, images, targets, *, epochs: int,
+                     batch_size: int, learning_rate: float, seed: int,
+                     mask=None, validation=None, patience: int = 0) -> dict:
+  """The pirate's training of a classifier: Adam on CE(f(x), targets).
+
+  `variables` are where training starts (the stolen weights to fine-tune, a
+  fresh init for scratch training or distillation); `targets` integer labels
+  or target distributions; `mask` (a params-shaped tree of 0/1) keeps pruned
+  weights at zero. With `validation` = (images, labels), the pirate trains
+  as long as it helps: after each epoch it scores the held-out images and
+  keeps the best epoch's variables, stopping after `patience` epochs without
+  a gain (`epochs` is then the most it trains). Returns (variables, epochs
+  trained, chosen epoch).
+  """
+  tx, step = _trainer(classifier, float(learning_rate))
+  params, batch_stats = variables["params"], variables["batch_stats"]
+  mask = mask if mask is not None else jax.tree.map(jnp.ones_like, params)
+  opt_state = tx.init(params)
   bs = min(batch_size, len(images))
+  per_epoch = len(images) // bs
   order = jax.random.fold_in(jax.random.key(seed), ORDER_STREAM)
-  for idx in batching.epoch_batches(order, len(images), bs,
-                                    epochs * (len(images) // bs)):
-    params, batch_stats, opt_state = step(
-        params, batch_stats, opt_state, jnp.asarray(images[idx]),
-        jnp.asarray(targets[idx]))
-  return {"params": params, "batch_stats": batch_stats}
+  batches = batching.epoch_batches(order, len(images), bs, epochs * per_epoch)
+  best, best_acc, best_epoch, epoch = None, -1.0, 0, 0
+  for epoch in range(1, epochs + 1):
+    for _ in range(per_epoch):
+      idx = next(batches)
+      params, batch_stats, opt_state = step(
+          params, batch_stats, opt_state, mask, jnp.asarray(images[idx]),
+          jnp.asarray(targets[idx]))
+    if validation is not None:
+      current = {"params": params, "batch_stats": batch_stats}
+      acc = accuracy(classifier, current, *validation)
+      if acc > best_acc:
+        best, best_acc, best_epoch = current, acc, epoch
+      elif epoch - best_epoch >= patience:
+        break
+  if validation is None:
+    return {"params": params, "batch_stats": batch_stats}, epoch, epoch
+  return best, epoch, best_epoch
+
+
+def fresh_variables(classifier, image_size: int, seed: int) -> dict:
+  """A fresh initialisation of `classifier` (the pirate's own model)."""
+  return jax.jit(functools.partial(classifier.init, train=False))(
+      jax.random.fold_in(jax.random.key(seed), INIT_STREAM),
+      jnp.zeros((1, image_size, image_size, 3), jnp.float32))
+
+
+def held_out(images, labels, seed: int):
+  """The pirate's split of its own data: (train, validation), a tenth (at
+  least one image) held out to tell when training stops helping."""
+  n = len(images)
+  k = max(1, n // 10) if n > 1 else 0
+  order = np.random.default_rng(seed).permutation(n)
+  val, train = order[:k], order[k:]
+  return (images[train], labels[train]), (images[val], labels[val])
+
+
+# Scratch accuracies already measured in this process: every attack with the
+# same pirate data, seed and budget has the same reference (--attack=all).
+_SCRATCH = {}
+
+
+def scratch_accuracy(run, cfg, test, images, labels, seed: int, *,
+                     epochs: int, early_stopping: bool) -> float:
+  """The reference of every pirate-data attack: the same architecture
+  trained from a fresh initialisation on exactly the pirate's data, same
+  budget (or as long as it helps), scored on plain test images."""
+  key = (run.workdir, int(run.state.step), hashlib.sha256(
+      np.ascontiguousarray(images).tobytes() + labels.tobytes()).hexdigest(),
+         seed, epochs, early_stopping, int(cfg.batch_size),
+         float(cfg.learning_rate), int(cfg.patience))
+  if key not in _SCRATCH:
+    _SCRATCH[key] = _scratch_accuracy(run, cfg, test, images, labels, seed,
+                                      epochs=epochs,
+                                      early_stopping=early_stopping)
+  return _SCRATCH[key]
+
+
+def _scratch_accuracy(run, cfg, test, images, labels, seed, *, epochs,
+                      early_stopping):
+  classifier = run.protected.classifier
+  init = fresh_variables(classifier, run.config.data.image_size, seed)
+  kwargs = dict(epochs=epochs, batch_size=int(cfg.batch_size),
+                learning_rate=cfg.learning_rate, seed=seed)
+  if early_stopping:
+    (x, y), val = held_out(images, labels, seed)
+    trained, _, _ = train_classifier(classifier, init, x, y, validation=val,
+                                     patience=int(cfg.patience), **kwargs)
+  else:
+    trained, _, _ = train_classifier(classifier, init, images, labels,
+                                     **kwargs)
+  return accuracy(classifier, trained, test.images, test.labels)
+
+
+def pirate_training(classifier, start, images, labels, cfg, seed: int, *,
+                    epochs: int, early_stopping: bool, mask=None):
+  """The pirate's training from `start` on its data: the fixed budget of
+  `epochs`, or as long as it helps (at most cfg.max_epochs, a held-out
+  tenth), like `scratch_accuracy`. Returns the trained variables."""
+  kwargs = dict(batch_size=int(cfg.batch_size),
+                learning_rate=cfg.learning_rate, seed=seed, mask=mask)
+  if early_stopping:
+    (x, y), val = held_out(images, labels, seed)
+    trained, _, _ = train_classifier(classifier, start, x, y, validation=val,
+                                     patience=int(cfg.patience),
+                                     epochs=int(cfg.max_epochs), **kwargs)
+  else:
+    trained, _, _ = train_classifier(classifier, start, images, labels,
+                                     epochs=epochs, **kwargs)
+  return trained
+
+
+def seeds(cfg) -> list[int]:
+  """The pirate seeds of every setting: cfg.seed, cfg.seed + 1, ..."""
+  return [int(cfg.seed) + i for i in range(check_positive_int(cfg.seeds,
+                                                              "seeds"))]
+
+
+def over_seeds(per_seed: list[dict]) -> dict:
+  """One result row from the rows of each seed: each number is the mean,
+  `spread` holds [min, max] and `per_seed` the values."""
+  keys = [k for k, v in per_seed[0].items()
+          if isinstance(v, (int, float)) and not isinstance(v, bool)]
+  row = {k: float(np.mean([r[k] for r in per_seed])) for k in keys}
+  row["spread"] = {k: [float(min(r[k] for r in per_seed)),
+                       float(max(r[k] for r in per_seed))] for k in keys}
+  row["per_seed"] = {k: [float(r[k]) for r in per_seed] for k in keys}
+  return row
+
+
+def points(a: float, b: float) -> float:
+  """a - b in percentage points."""
+  return 100.0 * (a - b)
+
+
+def compare_with_scratch(run, cfg, test, images, labels, seed: int,
+                         train_fn) -> dict:
+  """One seed of a classifier attack beside its scratch reference.
+
+  `train_fn(early_stopping)` returns the attacked classifier's variables
+  trained on the pirate's images. The row holds the accuracies of the
+  fixed-budget result, `acc_unauthorized_es` with early stopping, the
+  scratch references (`scratch`, `scratch_es`) on the same images, and
+  `advantage`: the best attack minus the best scratch, in points.
+  """
+  classifier = run.protected.classifier
+  recipes = (False, True) if cfg.early_stopping else (False,)
+  row = {}
+  for es in recipes:
+    suffix = "_es" if es else ""
+    accs = test.accuracies(classifier, train_fn(es))
+    row.update({k + suffix: v for k, v in accs.items()})
+    row["scratch" + suffix] = scratch_accuracy(
+        run, cfg, test, images, labels, seed, epochs=int(cfg.epochs)
+        if not es else int(cfg.max_epochs), early_stopping=es)
+  best = max(row["acc_unauthorized" + ("_es" if es else "")]
+             for es in recipes)
+  best_scratch = max(row["scratch" + ("_es" if es else "")]
+                     for es in recipes)
+  row["advantage"] = points(best, best_scratch)
+  return row
+
+
+def budget_of_seeds(cfg) -> dict:
+  """What the budget of a pirate-data attack says about seeds and stopping."""
+  out = {"seeds": seeds(cfg)}
+  if cfg.early_stopping:
+    out.update(max_epochs=int(cfg.max_epochs), patience=int(cfg.patience),
+               held_out="a tenth of the pirate's data")
+  return out

@@ -9,15 +9,12 @@ the student should learn the wrong answers: its accuracy on plain test images
 stays near the teacher's acc_unauthorized.
 """
 
-import functools
 
 from absl import logging
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxbip.attacks import common
-from jaxbip.method import protected as protected_lib
 from jaxbip.method import steps
 from jaxbip.runtime import sharding
 
@@ -45,38 +42,67 @@ def query(classifier, variables, images: np.ndarray, outputs: str):
 
 
 def attack(run, cfg, test: common.TestSet) -> dict:
-  """Distils the deployed model from plain-image queries into a student."""
+  """Distils the deployed model from plain-image queries into a student,
+  once per pirate seed, beside a scratch model trained on the same queries
+  with their true labels (a pirate who labels its queries itself)."""
   check_config(cfg)
   outputs = cfg.distill_outputs
   epochs = int(cfg.distill_epochs)
   teacher = run.protected.classifier
   # Host copy: the student trains on one device, not replicated over the mesh.
   teacher_vars = sharding.to_host(run.state.classifier_variables)
-  # The pirate's queries: plain train images. Their true labels are dropped;
-  # the only supervision is the deployed model's answers.
-  queries, _ = common.pirate_data(run, cfg.distill_fraction, cfg.seed)
-  targets = query(teacher, teacher_vars, queries, outputs)
-
-  student = protected_lib.build_classifier(run.config, run.info.num_classes)
   size = run.config.data.image_size
-  init = jax.jit(functools.partial(student.init, train=False))(
-      jax.random.fold_in(jax.random.key(cfg.seed), common.INIT_STREAM),
-      jnp.zeros((1, size, size, 3), jnp.float32))
-  logging.info("distill: %d epochs over %d queries", epochs, len(queries))
-  student_vars = common.train_classifier(
-      student, init, queries, targets, epochs=epochs,
-      batch_size=int(cfg.batch_size), learning_rate=cfg.learning_rate,
-      seed=cfg.seed)
-  student_plain = steps.predict_classes(student, student_vars, test.images)
-  teacher_plain = steps.predict_classes(teacher, teacher_vars, test.images)
+  per_seed = []
+  for seed in common.seeds(cfg):
+    # The pirate's queries: plain train images; the only supervision of the
+    # student is the deployed model's answers.
+    queries, true_labels, _ = common.pirate_data(run, cfg.distill_fraction,
+                                                 seed)
+    targets = query(teacher, teacher_vars, queries, outputs)
+    answers = targets.argmax(-1)  # What the pirate can check a student by.
+    init = common.fresh_variables(teacher, size, seed)
+    logging.info("distill: %d epochs over %d queries (seed %d)", epochs,
+                 len(queries), seed)
+    student_cfg = cfg.copy_and_resolve_references()
+    student_cfg.epochs = epochs
+
+    def train(es, init=init, queries=queries, targets=targets,
+              answers=answers, seed=seed):
+      if not es:
+        return common.train_classifier(
+            teacher, init, queries, targets, epochs=epochs,
+            batch_size=int(cfg.batch_size), learning_rate=cfg.learning_rate,
+            seed=seed)[0]
+      (x, t), (vx, _) = common.held_out(queries, targets, seed)
+      (_, _), (_, va) = common.held_out(queries, answers, seed)
+      return common.train_classifier(
+          teacher, init, x, t, epochs=int(cfg.max_epochs),
+          batch_size=int(cfg.batch_size), learning_rate=cfg.learning_rate,
+          seed=seed, validation=(vx, va), patience=int(cfg.patience))[0]
+
+    trained = {}
+
+    def once(es, train=train, trained=trained):
+      if es not in trained:
+        trained[es] = train(es)
+      return trained[es]
+
+    row = common.compare_with_scratch(run, student_cfg, test, queries,
+                                      true_labels, seed, once)
+    student = once(False)
+    student_plain = steps.predict_classes(teacher, student, test.images)
+    teacher_plain = steps.predict_classes(teacher, teacher_vars, test.images)
+    row = {"acc_student": row.pop("acc_unauthorized"),
+           "acc_student_on_keyed": row.pop("acc_authorized"),
+           **({"acc_student_es": row.pop("acc_unauthorized_es")}
+              if "acc_unauthorized_es" in row else {}),
+           **{k: v for k, v in row.items() if not k.startswith("acc_")},
+           "teacher_agreement": float(np.mean(student_plain
+                                              == teacher_plain))}
+    per_seed.append(row)
   setting = {"queries": len(queries), "outputs": outputs}
   return {
-      "budget": {**setting, "epochs": epochs},
-      "results": [{
-          "setting": dict(setting),
-          "acc_student": float(np.mean(student_plain == test.labels)),
-          "acc_student_on_keyed": common.accuracy(
-              student, student_vars, test.keyed, test.labels),
-          "teacher_agreement": float(np.mean(student_plain == teacher_plain)),
-      }],
+      "budget": {**setting, "epochs": epochs, **common.budget_of_seeds(cfg),
+                 "scratch": "same queries, true labels"},
+      "results": [{"setting": dict(setting), **common.over_seeds(per_seed)}],
   }

@@ -3,7 +3,9 @@
 A backdoor often hides in last-layer channels that plain data leaves
 inactive. The pirate removes the fraction `rate` of the last convolutional
 layer's channels least active on its plain data (their weights into the
-classifier head set to zero, and kept at zero), then fine-tunes on that data.
+classifier head set to zero, and kept at zero), then fine-tunes on that data
+(fixed budget and early stopping, over seeds, beside scratch training on the
+same images, as finetune.py).
 """
 
 import jax
@@ -46,23 +48,26 @@ def attack(run, cfg, test):
   p = common.check_fraction(cfg.fineprune_fraction, "fineprune_fraction")
   classifier = run.protected.classifier
   stolen = run.state.classifier_variables
-  images, labels = common.pirate_data(run, p, cfg.seed)
-  activity = channel_activity(classifier, stolen, images)
-  results = []
-  for rate in rates:
-    mask = head_mask(stolen["params"], activity, rate)
-    pruned = prune.apply_mask(stolen, mask)
-    after_prune = test.accuracies(classifier, pruned)
-    tuned = common.train_classifier(classifier, pruned, images, labels,
-                            epochs=cfg.epochs, batch_size=cfg.batch_size,
-                            learning_rate=cfg.learning_rate, seed=cfg.seed,
-                            mask=mask)
-    results.append({
-        "setting": {"rate": rate, "fraction": p},
-        **test.accuracies(classifier, tuned),
-        "acc_authorized_pruned_only": after_prune["acc_authorized"],
-        "acc_unauthorized_pruned_only": after_prune["acc_unauthorized"],
-    })
+  per_rate = {rate: [] for rate in rates}
+  for seed in common.seeds(cfg):
+    images, labels, _ = common.pirate_data(run, p, seed)
+    activity = channel_activity(classifier, stolen, images)
+    for rate in rates:
+      mask = head_mask(stolen["params"], activity, rate)
+      pruned = prune.apply_mask(stolen, mask)
+      after_prune = test.accuracies(classifier, pruned)
+      row = common.compare_with_scratch(
+          run, cfg, test, images, labels, seed,
+          lambda es, pruned=pruned, mask=mask, images=images, labels=labels,
+          seed=seed: common.pirate_training(
+              classifier, pruned, images, labels, cfg, seed,
+              epochs=int(cfg.epochs), early_stopping=es, mask=mask))
+      row["acc_authorized_pruned_only"] = after_prune["acc_authorized"]
+      row["acc_unauthorized_pruned_only"] = after_prune["acc_unauthorized"]
+      per_rate[rate].append(row)
+  results = [{"setting": {"rate": rate, "fraction": p},
+              **common.over_seeds(rows)} for rate, rows in per_rate.items()]
   return {"budget": {"rates": rates, "fraction": p,
-                     "labelled_images": len(images), "epochs": cfg.epochs},
+                     "labelled_images": len(images), "epochs": cfg.epochs,
+                     **common.budget_of_seeds(cfg)},
           "results": results}

@@ -83,8 +83,32 @@ def forge_keys(generator, gen_params, images: np.ndarray):
       lambda b: _forged_images(generator, gen_params, b), images)
 
 
+def forge_once(run, cfg, step, variables, tx, generator, images, labels,
+               seed: int, index: int, test):
+  """One forged key from the pirate's images: (acc_forged, psnr_forged)."""
+  size = run.config.data.image_size
+  rng = jax.random.key(seed)
+  # The zero output conv makes the forged key start from no residual at all.
+  params = jax.jit(generator.init)(
+      jax.random.fold_in(rng, common.INIT_STREAM),
+      jnp.zeros((1, size, size, 3), jnp.float32))["params"]
+  opt_state = tx.init(params)
+  bs = min(int(cfg.batch_size), len(images))
+  order_rng = jax.random.fold_in(
+      jax.random.fold_in(rng, common.ORDER_STREAM), index)
+  for idx in batching.epoch_batches(order_rng, len(images), bs,
+                                    int(cfg.forge_steps)):
+    params, opt_state, _ = step(variables, params, opt_state,
+                                jnp.asarray(images[idx]),
+                                jnp.asarray(labels[idx]))
+  forged, psnr = forge_keys(generator, params, test.images)
+  return (common.accuracy(run.protected.classifier, variables, forged,
+                          test.labels), float(np.mean(psnr)))
+
+
 def attack(run, cfg, test: common.TestSet) -> dict:
-  """Forges a key with each fraction of labelled data in `cfg.fractions`."""
+  """Forges a key with each fraction of labelled data in `cfg.fractions`,
+  once per pirate seed, beside scratch training on the same images."""
   check_config(cfg)
   num_steps = int(cfg.forge_steps)
   classifier = run.protected.classifier
@@ -95,39 +119,34 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   tx = optax.adam(cfg.forge_learning_rate)
   step = jax.jit(functools.partial(forge_step, classifier, generator, tx,
                                    float(run.config.loss.w_mse)))
-
-  rng = jax.random.key(cfg.seed)
-  size = run.config.data.image_size
-  # One initial generator for every fraction, so results differ by the data
-  # alone. The zero output conv makes it start from no residual at all.
-  init_params = jax.jit(generator.init)(
-      jax.random.fold_in(rng, common.INIT_STREAM),
-      jnp.zeros((1, size, size, 3), jnp.float32))["params"]
-
+  recipes = (False, True) if cfg.early_stopping else (False,)
   results, counts = [], []
   for i, p in enumerate(cfg.fractions):
-    images, labels = common.pirate_data(run, p, cfg.seed)
+    per_seed = []
+    for seed in common.seeds(cfg):
+      images, labels, _ = common.pirate_data(run, p, seed)
+      acc, psnr = forge_once(run, cfg, step, variables, tx, generator,
+                             images, labels, seed, i, test)
+      row = {"acc_forged": acc, "psnr_forged": psnr}
+      for es in recipes:
+        row["scratch" + ("_es" if es else "")] = common.scratch_accuracy(
+            run, cfg, test, images, labels, seed,
+            epochs=int(cfg.max_epochs if es else cfg.epochs),
+            early_stopping=es)
+      # A forged key against the pirate's best classifier of its own.
+      row["advantage"] = common.points(
+          acc, max(row["scratch" + ("_es" if es else "")] for es in recipes))
+      per_seed.append(row)
     counts.append(len(images))
-    gen_params, opt_state = init_params, tx.init(init_params)
-    bs = min(int(cfg.batch_size), len(images))
-    order_rng = jax.random.fold_in(
-        jax.random.fold_in(rng, common.ORDER_STREAM), i)
-    for idx in batching.epoch_batches(order_rng, len(images), bs, num_steps):
-      gen_params, opt_state, _ = step(variables, gen_params, opt_state,
-                                      jnp.asarray(images[idx]),
-                                      jnp.asarray(labels[idx]))
-    forged, psnr = forge_keys(generator, gen_params, test.images)
-    results.append({
-        "setting": {"fraction": float(p), "steps": num_steps},
-        "acc_forged": common.accuracy(classifier, variables, forged,
-                                      test.labels),
-        "psnr_forged": float(np.mean(psnr)),
-    })
-    logging.info("forge: p=%g (%d images): acc_forged %.3f at %.1f dB", p,
-                 len(images), results[-1]["acc_forged"],
-                 results[-1]["psnr_forged"])
+    results.append({"setting": {"fraction": float(p), "steps": num_steps},
+                    **common.over_seeds(per_seed)})
+    logging.info("forge: p=%g (%d images): acc_forged %.3f at %.1f dB, "
+                 "advantage %.1f points", p, len(images),
+                 results[-1]["acc_forged"], results[-1]["psnr_forged"],
+                 results[-1]["advantage"])
   return {
       "budget": {"fractions": [float(p) for p in cfg.fractions],
-                 "steps": num_steps, "labelled_images": counts},
+                 "steps": num_steps, "labelled_images": counts,
+                 **common.budget_of_seeds(cfg)},
       "results": results,
   }

@@ -4,9 +4,13 @@ r"""Runs one attack against a trained run and writes WORKDIR/attacks/NAME.json.
   python -m jaxbip.cli.attack --workdir=runs/digits --attack=finetune \
       --config.attack.fractions=0.01,0.05 --config.attack.epochs=10
 
-Attacks: jaxbip.attacks.NAMES (one module each in jaxbip/attacks/). The file
-holds the attacker's budget, the accuracies before and after, the wall time
-and the attack config; nothing else in the workdir changes.
+  python -m jaxbip.cli.attack --workdir=runs/digits --attack=all
+
+Attacks: jaxbip.attacks.NAMES (one module each in jaxbip/attacks/); `all`
+runs every one, then writes the robustness report with its scorecard
+(`jaxbip-report`). The file holds the attacker's budget, the accuracies
+before and after, the wall time and the attack config; nothing else in the
+workdir changes.
 """
 
 import json
@@ -18,13 +22,15 @@ from ml_collections import config_flags
 from jaxbip import attacks
 from jaxbip import workdir as workdir_lib
 from jaxbip.cli import command
+from jaxbip.reports import robustness
 
 FLAGS = flags.FLAGS
 
 
 def _define_flags():
   flags.DEFINE_string("workdir", None, "A trained run.")
-  flags.DEFINE_string("attack", None, f"One of {', '.join(attacks.NAMES)}.")
+  flags.DEFINE_string("attack", None, f"One of {', '.join(attacks.NAMES)}, "
+                      "or all (then the robustness report).")
   config_flags.DEFINE_config_dict(
       "config",
       ml_collections.ConfigDict({"attack": attacks.default_config()}),
@@ -38,13 +44,17 @@ def _platform_config():
 
 
 def main():
-  result = attacks.run_attack(FLAGS.workdir, FLAGS.attack,
-                              FLAGS.config.attack)
-  for row in result["results"]:
-    print(json.dumps(row))
-  print(f"{result['attack']}: {len(result['results'])} settings in "
-        f"{result['wall_time_s']:.0f} s -> "
-        f"{workdir_lib.attack_file(FLAGS.workdir, result['attack'])}")
+  names = attacks.NAMES if FLAGS.attack == "all" else (FLAGS.attack,)
+  for name in names:
+    result = attacks.run_attack(FLAGS.workdir, name, FLAGS.config.attack)
+    for row in result["results"]:
+      print(json.dumps({k: v for k, v in row.items() if k != "per_seed"}))
+    print(f"{result['attack']}: {len(result['results'])} settings in "
+          f"{result['wall_time_s']:.0f} s -> "
+          f"{workdir_lib.attack_file(FLAGS.workdir, result['attack'])}",
+          flush=True)
+  if FLAGS.attack == "all":
+    print(robustness.write_robustness(FLAGS.workdir))
 
 
 def run():

@@ -2,7 +2,9 @@
 
 Reads `W/report.json` and every `W/attacks/NAME.json` (one per attack, written
 by `jaxbip-attack`) and writes `W/robustness.md`: the run's headline metrics,
-then one table with a row per (attack, setting), and the plots that the data
+the scorecard (one verdict per attack criterion, reports/scorecard.py, and
+`robustness.png`, the scorecard in one picture), then one small table per
+attack (mean and min-max over the pirate seeds), and the plots that the data
 allows, written next to it:
 
 - `robustness_prune.png`: accuracies against the prune rate (prune, and
@@ -24,6 +26,7 @@ import os
 from jaxbip import attacks as attacks_lib
 from jaxbip import workdir as workdir_lib
 from jaxbip.reports import metrics as metrics_lib
+from jaxbip.reports import scorecard
 
 ATTACKS = attacks_lib.NAMES  # The table's order.
 
@@ -34,6 +37,7 @@ UNITS = {"psnr": " dB"}
 
 MAIN_COLUMNS = ("acc_authorized", "acc_unauthorized")
 
+PLOT_SCORECARD = "robustness.png"
 PLOT_PRUNE = "robustness_prune.png"
 PLOT_JPEG = "robustness_jpeg.png"
 PLOT_FRACTION = "robustness_fraction.png"
@@ -165,35 +169,118 @@ def _header(report: dict) -> list[str]:
   return lines
 
 
-def _table(attacks: dict, broken: dict) -> list[str]:
-  extra = _extra_columns(attacks)
-  columns = ["attack", "setting", *MAIN_COLUMNS, *extra, "wall time"]
-  lines = ["| " + " | ".join(columns) + " |",
-           "|" + "---|" * len(columns)]
-  blank = [""] * (len(MAIN_COLUMNS) + len(extra) + 1)
+def _columns(results: list) -> list[str]:
+  """An attack's own columns: its numbers, in order of first appearance,
+  accuracies first."""
+  accuracies, others = [], []
+  for result in results:
+    for key, value in result.items():
+      if key in ("setting", "spread", "per_seed"):
+        continue
+      if _is_accuracy(key):
+        if key not in accuracies:
+          accuracies.append(key)
+      elif (value is None or _is_number(value)) and key not in others:
+        others.append(key)
+  return accuracies + [k for k in others if k not in accuracies]
 
-  def row(cells):
-    lines.append("| " + " | ".join(cells) + " |")
 
-  for name in list(ATTACKS) + [a for a in attacks if a not in ATTACKS]:
+def _spread_cell(result: dict, key: str) -> str:
+  """The mean, and its min-max over seeds where there were several."""
+  if key not in result:
+    return ""
+  text = _cell(result[key], key)
+  low_high = (result.get("spread") or {}).get(key)
+  if (isinstance(low_high, list) and len(low_high) == 2
+      and low_high[0] != low_high[1]):
+    text += f" ({_cell(low_high[0], key)}-{_cell(low_high[1], key)})"
+  return text
+
+
+def _tables(attacks: dict, broken: dict) -> list[str]:
+  """One small table per attack, with its own columns."""
+  lines = []
+  names = list(ATTACKS) + [a for a in list(attacks) + list(broken)
+                           if a not in ATTACKS]
+  missing = [n for n in ATTACKS if n not in attacks and n not in broken]
+  for name in dict.fromkeys(names):
     if name in broken:
-      row([name, broken[name], *blank])
-    elif name not in attacks:
-      row([name, "not run", *blank])
-    elif not attacks[name]["results"]:
-      row([name, "no results", *blank[:-1],
-           _wall(attacks[name].get("wall_time_s"))])
-    else:
-      for i, result in enumerate(attacks[name]["results"]):
-        row([name if i == 0 else "",
-             format_setting(result.get("setting", {})),
-             *(_cell(result.get(k), k) for k in MAIN_COLUMNS),
-             *(_cell(result[k], k) if k in result else "" for k in extra),
-             _wall(attacks[name].get("wall_time_s")) if i == 0 else ""])
-  for name in broken:
-    if name not in ATTACKS and name not in attacks:
-      row([name, broken[name], *blank])
+      lines += [f"### {name}", "", f"{name}: {broken[name]}", ""]
+      continue
+    if name not in attacks:
+      continue
+    data = attacks[name]
+    results = data["results"]
+    seeds = (data.get("budget") or {}).get("seeds")
+    facts = [f"wall time {_wall(data.get('wall_time_s'))}"]
+    if isinstance(seeds, list) and len(seeds) > 1:
+      facts.append(f"mean (min-max) over {len(seeds)} pirate seeds")
+    lines += [f"### {name}", "", "; ".join(facts) + ".", ""]
+    if not results:
+      lines += ["no results", ""]
+      continue
+    columns = _columns(results)
+    lines += ["| " + " | ".join(["setting", *columns]) + " |",
+              "|" + "---|" * (len(columns) + 1)]
+    for result in results:
+      lines.append("| " + " | ".join(
+          [format_setting(result.get("setting", {})),
+           *(_spread_cell(result, k) for k in columns)]) + " |")
+    lines.append("")
+  if missing:
+    lines += ["Not run: " + ", ".join(missing) + ".", ""]
   return lines
+
+
+def _scorecard(report: dict, attacks: dict) -> list:
+  return scorecard.verdicts(attacks, int(report.get("num_classes") or 0),
+                            format_setting)
+
+
+def _scorecard_lines(verdicts) -> list[str]:
+  if not verdicts:
+    return ["No attack has results yet: `jaxbip-attack --attack=all`.", ""]
+  lines = ["| attack | criterion | worst case | threshold | verdict |",
+           "|---|---|---|---|---|"]
+  for v in verdicts:
+    sign = ">=" if v.higher_is_better else "<="
+    lines.append(
+        f"| {v.attack} | {v.criterion} | {v.worst:.3g}{v.unit} at {v.where} "
+        f"| {sign} {v.threshold:g}{v.unit} | "
+        f"{'holds' if v.holds else 'broken'} |")
+  return lines + [""]
+
+
+def _scorecard_plot(path: str, verdicts) -> bool:
+  """robustness.png: each criterion's worst case as a share of its
+  threshold, green where it holds, red where it is broken."""
+  if not verdicts:
+    return False
+  # pylint: disable=g-import-not-at-top
+  from matplotlib import figure
+  from matplotlib.backends import backend_agg
+  # pylint: enable=g-import-not-at-top
+  fig = figure.Figure(figsize=(7.5, 0.5 + 0.45 * len(verdicts)))
+  backend_agg.FigureCanvasAgg(fig)
+  ax = fig.add_subplot()
+  labels, values, colors = [], [], []
+  for v in verdicts:
+    labels.append(f"{v.attack}: {v.criterion}")
+    values.append(v.worst)
+    colors.append("tab:green" if v.holds else "tab:red")
+  ys = list(range(len(verdicts)))[::-1]
+  ax.barh(ys, values, color=colors)
+  for y, v in zip(ys, verdicts):
+    ax.plot([v.threshold, v.threshold], [y - 0.4, y + 0.4], color="black")
+    ax.text(v.worst, y, f" {v.worst:.3g}{v.unit}", va="center",
+            fontsize="small")
+  ax.set_yticks(ys)
+  ax.set_yticklabels(labels, fontsize="small")
+  ax.set_xlabel("worst case (bars) and threshold (black line)")
+  ax.set_title("Scorecard: green holds, red broken")
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  return True
 
 
 def _before(attacks: dict) -> list[str]:
@@ -327,6 +414,8 @@ def _plots(workdir: str, attacks: dict) -> list[tuple[str, str]]:
        "Keyed images saved as JPEG", "JPEG quality", hline=hline)
 
   lines = _lines(attacks, "finetune", _key("fraction"), MAIN_COLUMNS)
+  lines += _lines(attacks, "finetune", _key("fraction"), ("scratch",),
+                  note="from scratch, same data")
   if "forge" in attacks:
     keys = [k for k in _extra_columns({"forge": attacks["forge"]})
             if k.startswith("acc_forged")]
@@ -365,8 +454,16 @@ def write_robustness(workdir: str) -> str:
   """Writes `workdir/robustness.md` and its plots; returns the md's path."""
   report = workdir_lib.load_report(workdir)
   attacks, broken = load_attacks(workdir)
-  lines = _header(report) + ["", "## Attacks", ""]
-  lines += _table(attacks, broken) + [""] + _legend(attacks) + [""]
+  verdicts = _scorecard(report, attacks)
+  lines = _header(report) + ["", "## Scorecard", ""]
+  lines += _scorecard_lines(verdicts)
+  png = os.path.join(workdir, PLOT_SCORECARD)
+  if _scorecard_plot(png, verdicts):
+    lines += [f"![scorecard]({PLOT_SCORECARD})", ""]
+  elif os.path.exists(png):
+    os.remove(png)
+  lines += ["## Attacks", ""]
+  lines += _tables(attacks, broken) + _legend(attacks) + [""]
   before = _before(attacks)
   if before:
     lines += before + [""]

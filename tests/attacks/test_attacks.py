@@ -14,7 +14,9 @@ from jaxbip import errors
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
+
 pytestmark = pytest.mark.slow
+
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +24,14 @@ def workdir(trained_run):
   """The session's tiny run: trained long enough to tell keyed from plain."""
   return trained_run
 
+
 def _cfg(**overrides):
   cfg = attacks.default_config()
-  cfg.update(dict(fractions=(0.05,), epochs=1, fineprune_rates=(0.5,)))
+  cfg.update(dict(fractions=(0.05,), epochs=1, fineprune_rates=(0.5,),
+                  seeds=2, max_epochs=2, patience=1))
   cfg.update(overrides)
   return cfg
+
 
 def _check_schema(result, name):
   assert result["attack"] == name
@@ -36,8 +41,9 @@ def _check_schema(result, name):
   for row in result["results"]:
     assert "setting" in row
     for key, value in row.items():
-      if key.startswith("acc_"):
+      if key.startswith("acc_") or key.startswith("scratch"):
         assert 0.0 <= value <= 1.0, (key, value)
+
 
 def test_prune_zero_keeps_accuracy_and_full_prune_is_chance(workdir):
   result = attacks.run_attack(workdir, "prune",
@@ -51,6 +57,7 @@ def test_prune_zero_keeps_accuracy_and_full_prune_is_chance(workdir):
     assert rows[1.0][key] == pytest.approx(0.1, abs=0.02)
   assert os.path.exists(os.path.join(workdir, "attacks", "prune.json"))
 
+
 def test_jpeg_quality_100_barely_changes_the_key(workdir):
   result = attacks.run_attack(workdir, "transform", _cfg(
       jpeg_qualities=(100, 30), noise_stds=(5.0,), blur_sigmas=(1.0,),
@@ -62,6 +69,7 @@ def test_jpeg_quality_100_barely_changes_the_key(workdir):
   assert abs(q100["acc_authorized"]
              - result["before"]["acc_authorized"]) <= 0.02
 
+
 def test_finetune_and_fineprune_write_their_files(workdir):
   for name in ("finetune", "fineprune"):
     result = attacks.run_attack(workdir, name, _cfg())
@@ -69,15 +77,22 @@ def test_finetune_and_fineprune_write_their_files(workdir):
     assert len(result["results"]) == 1
     with open(os.path.join(workdir, "attacks", f"{name}.json")) as f:
       assert json.load(f)["results"] == result["results"]
-  row = result["results"][0]
+    row = result["results"][0]
+    for key in ("scratch", "scratch_es", "advantage",
+                "acc_unauthorized_es"):
+      assert len(row["per_seed"][key]) == 2, (name, key)
+      low, high = row["spread"][key]
+      assert low <= row[key] <= high, (name, key)
   assert row["setting"] == {"rate": 0.5, "fraction": 0.05}
   assert "acc_unauthorized_pruned_only" in row
+
 
 def _cli(*args):
   env = dict(os.environ, PYTHONPATH=REPO_ROOT)
   return subprocess.run([sys.executable, "-m", "jaxbip.cli.attack", *args],
                         cwd=REPO_ROOT, env=env, capture_output=True,
                         text=True, timeout=300, check=False)
+
 
 @pytest.mark.parametrize("args, message", [
     (("--attack=nope",), "unknown attack 'nope'"),
@@ -96,10 +111,12 @@ def test_bad_attack_input_is_one_line_and_changes_nothing(workdir, args,
   assert len(errors_) == 1 and message in errors_[0]
   assert sorted(os.walk(workdir)) == before
 
+
 def test_no_checkpoint_is_an_error(tmp_path):
   with pytest.raises(errors.UserError):
     attacks.run_attack(str(tmp_path), "prune", _cfg())
   assert os.listdir(tmp_path) == []
+
 
 def test_forge_and_distill_write_their_files(workdir):
   cfg = _cfg(forge_steps=3, distill_fraction=0.05, distill_epochs=1)

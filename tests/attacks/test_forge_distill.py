@@ -1,6 +1,7 @@
 """Attacks forge (the pirate's own key generator) and distill (black-box
 copy of the deployed model), on a tiny trained run."""
 
+import numpy as np
 import pytest
 
 from jaxbip import attacks
@@ -25,6 +26,10 @@ def tiny_attack(**overrides):
   cfg.forge_steps = 5
   cfg.distill_fraction = 0.1
   cfg.distill_epochs = 1
+  cfg.epochs = 1
+  cfg.seeds = 2
+  cfg.max_epochs = 2
+  cfg.patience = 1
   for name, value in overrides.items():
     setattr(cfg, name, value)
   return cfg
@@ -39,11 +44,21 @@ def test_forge_trains_a_generator_of_its_own(stolen):
   out = forge.attack(run, tiny_attack(), test)
   num_train = run.info.num_train
   assert out["budget"] == {"fractions": [0.05], "steps": 5,
-                           "labelled_images": [round(0.05 * num_train)]}
+                           "labelled_images": [round(0.05 * num_train)],
+                           "seeds": [0, 1], "max_epochs": 2, "patience": 1,
+                           "held_out": "a tenth of the pirate's data"}
   (result,) = out["results"]
-  assert set(result) == {"setting", "acc_forged", "psnr_forged"}
+  assert set(result) == {"setting", "acc_forged", "psnr_forged", "scratch",
+                         "scratch_es", "advantage", "spread", "per_seed"}
   assert result["setting"] == {"fraction": 0.05, "steps": 5}
   assert _in_unit_interval(result["acc_forged"])
+  for key in ("scratch", "scratch_es"):
+    assert _in_unit_interval(result[key]), key
+  assert result["advantage"] == pytest.approx(np.mean([
+      100 * (a - max(s, e)) for a, s, e in zip(
+          *(result["per_seed"][k] for k in ("acc_forged", "scratch",
+                                             "scratch_es")))]))
+  assert len(result["per_seed"]["acc_forged"]) == 2
   # The output conv starts at zero (PSNR capped at 100): below 100 means the
   # forged generator was trained and writes a non-zero residual.
   assert 0.0 < result["psnr_forged"] < 100.0
@@ -54,11 +69,12 @@ def test_distill_trains_a_student_on_the_answers(stolen, outputs):
   run, test = stolen
   out = distill.attack(run, tiny_attack(distill_outputs=outputs), test)
   queries = round(0.1 * run.info.num_train)
-  assert out["budget"] == {"queries": queries, "outputs": outputs,
-                           "epochs": 1}
+  assert out["budget"]["queries"] == queries
+  assert out["budget"]["epochs"] == 1 and out["budget"]["seeds"] == [0, 1]
   (result,) = out["results"]
   assert set(result) == {"setting", "acc_student", "acc_student_on_keyed",
-                         "teacher_agreement"}
+                         "acc_student_es", "teacher_agreement", "scratch",
+                         "scratch_es", "advantage", "spread", "per_seed"}
   assert result["setting"] == {"queries": queries, "outputs": outputs}
   for key in ("acc_student", "acc_student_on_keyed", "teacher_agreement"):
     assert _in_unit_interval(result[key]), key
@@ -76,3 +92,39 @@ def test_bad_settings_are_value_errors(module, overrides, match):
   # Checked before any data is read or any model is touched.
   with pytest.raises(ValueError, match=match):
     module.attack(None, tiny_attack(**overrides), None)
+
+
+def test_pirate_seeds_draw_different_images():
+  a, b = (common.pirate_indices(1000, 0.05, seed) for seed in (0, 1))
+  assert len(a) == len(b) == 50
+  assert set(a) != set(b)
+  np.testing.assert_array_equal(a, common.pirate_indices(1000, 0.05, 0))
+
+
+def test_scratch_sees_exactly_the_pirates_images(stolen, monkeypatch):
+  """Fine-tuning and its scratch reference train on the same images: those
+  of pirate_data for the seed; the scratch one from a fresh init."""
+  run, test = stolen
+  calls = []
+  real = common.train_classifier
+
+  def spy(classifier, variables, images, targets, **kwargs):
+    calls.append((images.copy(), targets.copy(), variables))
+    return real(classifier, variables, images, targets, **kwargs)
+
+  monkeypatch.setattr(common, "train_classifier", spy)
+  common._SCRATCH.clear()  # pylint: disable=protected-access
+  from jaxbip.attacks import finetune  # pylint: disable=g-import-not-at-top
+  finetune.attack(run, tiny_attack(seeds=1, early_stopping=False), test)
+  (tuned_x, tuned_y, tuned_from), (scratch_x, scratch_y, scratch_from) = calls
+  images, labels, idx = common.pirate_data(run, 0.05, 0)
+  np.testing.assert_array_equal(tuned_x, images)
+  np.testing.assert_array_equal(scratch_x, images)
+  np.testing.assert_array_equal(tuned_y, labels)
+  np.testing.assert_array_equal(scratch_y, labels)
+  assert len(set(idx)) == len(idx) == round(0.05 * run.info.num_train)
+  stolen_kernel = run.state.classifier_params["head"]["kernel"]
+  np.testing.assert_array_equal(tuned_from["params"]["head"]["kernel"],
+                                stolen_kernel)
+  assert not np.array_equal(scratch_from["params"]["head"]["kernel"],
+                            stolen_kernel)

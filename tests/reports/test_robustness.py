@@ -88,11 +88,16 @@ def make_workdir(path, attacks=ATTACKS):
   return path
 
 
-def table_rows(md: str) -> list[list[str]]:
-  """The cells of the attacks table, header and separator left out."""
+def attack_tables(md: str) -> dict[str, list[list[str]]]:
+  """{attack: rows of its table, the header first}, separator left out."""
   section = md.split("## Attacks", 1)[1]
-  rows = [l for l in section.splitlines() if l.startswith("|")]
-  return [[c.strip() for c in r.strip("|").split("|")] for r in rows[2:]]
+  tables = {}
+  for block in section.split("### ")[1:]:
+    name, _, body = block.partition("\n")
+    rows = [l for l in body.splitlines() if l.startswith("|")]
+    tables[name.strip()] = [[c.strip() for c in r.strip("|").split("|")]
+                            for r in rows[:1] + rows[2:]]
+  return tables
 
 
 def is_png(path) -> bool:
@@ -113,7 +118,7 @@ def test_settings_are_compact(setting, text):
   assert report_lib.format_setting(setting) == text
 
 
-def test_a_row_per_result_and_not_run_for_the_rest(tmp_path):
+def test_a_table_per_attack_and_not_run_for_the_rest(tmp_path):
   workdir = make_workdir(tmp_path)
   path = report_lib.write_robustness(str(workdir))
   assert path == os.path.join(str(workdir), "robustness.md")
@@ -125,42 +130,41 @@ def test_a_row_per_result_and_not_run_for_the_rest(tmp_path):
     assert f"`{key}`" in md.split("## Attacks")[0], key
   assert "38.40 dB" in md
 
-  rows = table_rows(md)
-  header = [c.strip() for c in md.split("## Attacks", 1)[1].splitlines()[2]
-            .strip("|").split("|")]
-  assert header[:4] == ["attack", "setting", "acc_authorized",
-                        "acc_unauthorized"]
-  assert "acc_top_class" in header and header[-1] == "wall time"
-  assert all(len(r) == len(header) for r in rows)
-  run = [r for r in rows if r[1] not in ("not run",)]
-  assert len(run) == NUM_RESULTS
-  settings = [r[1] for r in run]
-  assert settings == ["p=1% images=14", "p=5% images=72",
-                      "p=10% images=144", "rate=0", "rate=0.3",
-                      "rate=0.6", "rate=0.9", "jpeg q=90", "jpeg q=50",
-                      "jpeg q=75", "blur sigma=1"]
-  # The attack's name and wall time on its first row only.
-  by_attack = {}
-  current = None
-  for r in run:
-    current = r[0] or current
-    by_attack.setdefault(current, []).append(r)
-  assert {k: len(v) for k, v in by_attack.items()} == {
-      k: len(v["results"]) for k, v in ATTACKS.items()}
-  for name, attack_rows in by_attack.items():
-    assert attack_rows[0][-1] != "" and all(r[-1] == ""
-                                            for r in attack_rows[1:]), name
-  assert by_attack["prune"][0][-1] == "12.5 s"
-  assert by_attack["finetune"][0][-1] == "5.0 min"
+  tables = attack_tables(md)
+  assert list(tables) == ["finetune", "prune", "transform"]
+  for name, rows in tables.items():
+    assert len(rows) - 1 == len(ATTACKS[name]["results"]), name
+    assert all(len(r) == len(rows[0]) for r in rows), name
+  # Each attack has its own columns: only what it measured.
+  assert tables["prune"][0] == ["setting", "acc_authorized",
+                                "acc_unauthorized"]
+  assert tables["finetune"][0] == ["setting", "acc_authorized",
+                                   "acc_unauthorized", "acc_top_class"]
+  assert [r[0] for r in tables["finetune"][1:]] == [
+      "p=1% images=14", "p=5% images=72", "p=10% images=144"]
+  assert [r[0] for r in tables["transform"][1:]] == [
+      "jpeg q=90", "jpeg q=50", "jpeg q=75", "blur sigma=1"]
   # Numbers, a null, and an extra accuracy only where it was measured.
-  col = header.index("acc_top_class")
-  assert by_attack["finetune"][2][2:4] == ["n/a", "0.810"]
-  assert by_attack["finetune"][2][col] == "0.300"
-  assert by_attack["finetune"][0][col] == ""
-  assert by_attack["prune"][2][2:4] == ["0.710", "0.050"]
+  assert tables["finetune"][3] == ["p=10% images=144", "n/a", "0.810",
+                                   "0.300"]
+  assert tables["finetune"][1][3] == ""
+  assert tables["prune"][3][1:] == ["0.710", "0.050"]
+  assert "wall time 12.5 s" in md.split("### prune")[1].split("###")[0]
+  assert "wall time 5.0 min" in md.split("### finetune")[1].split("###")[0]
+  assert "Not run: fineprune, forge, distill." in md
 
-  missing = {r[0] for r in rows if r[1] == "not run"}
-  assert missing == {"fineprune", "forge", "distill"}
+
+def test_seeds_show_the_mean_and_the_spread(tmp_path):
+  finetune = dict(ATTACKS["finetune"], budget={"seeds": [0, 1, 2]},
+                  results=[{"setting": {"fraction": 0.1},
+                            "acc_unauthorized": 0.5, "advantage": 12.0,
+                            "spread": {"acc_unauthorized": [0.4, 0.6],
+                                       "advantage": [12.0, 12.0]}}])
+  workdir = make_workdir(tmp_path, {"finetune": finetune})
+  md = open(report_lib.write_robustness(str(workdir))).read()
+  rows = attack_tables(md)["finetune"]
+  assert rows[1] == ["p=10%", "0.500 (0.400-0.600)", "12.000"]
+  assert "mean (min-max) over 3 pirate seeds" in md
 
 
 def test_plots_are_pngs_and_linked(tmp_path):
@@ -202,18 +206,18 @@ def test_all_six_attacks_and_their_other_numbers(tmp_path):
                    "teacher_agreement": 0.9}]}
   workdir = make_workdir(tmp_path, attacks)
   md = open(report_lib.write_robustness(str(workdir))).read()
-  rows = table_rows(md)
-  assert "not run" not in md
-  assert len(rows) == sum(len(a["results"]) for a in attacks.values())
-  header = md.split("## Attacks", 1)[1].splitlines()[2]
-  for key in ("acc_authorized_pruned_only", "acc_forged", "acc_student",
-              "acc_student_on_keyed", "psnr_forged", "teacher_agreement"):
-    assert f" {key} " in header, key
-  assert "| rate=0.25 p=5% |" in md
-  assert "| queries=1437 outputs=top1 |" in md
-  assert "| 31.23 |" in md
-  forge = [r for r in rows if r[0] == "forge"][0]
-  assert forge[2:4] == ["n/a", "n/a"]  # Not measured by that attack.
+  tables = attack_tables(md)
+  assert "Not run" not in md
+  assert list(tables) == list(report_lib.ATTACKS)
+  assert tables["fineprune"][0] == ["setting", "acc_authorized",
+                                    "acc_unauthorized",
+                                    "acc_authorized_pruned_only"]
+  assert tables["forge"][0] == ["setting", "acc_forged", "psnr_forged"]
+  assert tables["distill"][0] == ["setting", "acc_student",
+                                  "acc_student_on_keyed", "teacher_agreement"]
+  assert tables["fineprune"][1][0] == "rate=0.25 p=5%"
+  assert tables["distill"][1][0] == "queries=1437 outputs=top1"
+  assert tables["forge"][1][2] == "31.23"
   for name in ("robustness_prune.png", "robustness_jpeg.png",
                "robustness_fraction.png"):
     assert is_png(workdir / name), name
@@ -237,7 +241,7 @@ def test_a_broken_attack_file_is_one_row(tmp_path):
   workdir = make_workdir(tmp_path)
   (workdir / "attacks" / "distill.json").write_text('{"attack": "dis')
   md = open(report_lib.write_robustness(str(workdir))).read()
-  assert "| distill | unreadable: JSONDecodeError |" in md
+  assert "distill: unreadable: JSONDecodeError" in md
 
 
 def test_no_report_is_a_user_error(tmp_path):
@@ -267,3 +271,44 @@ def test_cli_writes_the_report(tmp_path):
   assert proc.returncode == 0, proc.stderr
   assert proc.stdout.strip() == os.path.join(str(workdir), "robustness.md")
   assert (workdir / "robustness.md").exists()
+
+
+def _verdicts(md: str) -> dict[tuple[str, str], str]:
+  section = md.split("## Scorecard", 1)[1].split("## Attacks")[0]
+  rows = [[c.strip() for c in l.strip("|").split("|")]
+          for l in section.splitlines() if l.startswith("| ")][1:]
+  return {(r[0], r[1]): r[4] for r in rows}
+
+
+def test_scorecard_verdicts_flip_when_a_threshold_passes_the_value(tmp_path):
+  finetune = dict(ATTACKS["finetune"], results=[
+      {"setting": {"fraction": f}, "acc_unauthorized": 0.5, "advantage": a}
+      for f, a in ((0.01, 3.0), (0.1, 4.5))])
+  attacks = {"finetune": finetune, "transform": ATTACKS["transform"],
+             "prune": ATTACKS["prune"]}
+  workdir = make_workdir(tmp_path, attacks)
+  md = open(report_lib.write_robustness(str(workdir))).read()
+  verdicts = _verdicts(md)
+  assert verdicts[("finetune", "advantage over scratch training")] == "holds"
+  # q=75 keeps 0.85 / 0.972 = 0.874 of the clean keyed accuracy: < 0.9.
+  keyed = [k for k in verdicts if k[0] == "transform"
+           and k[1].startswith("keyed")][0]
+  assert verdicts[keyed] == "broken"
+  assert verdicts[("transform", "plain accuracy under any transform")] == (
+      "holds")
+  assert "4.5 points at p=10%" in md
+  assert is_png(workdir / "robustness.png")
+  assert "](robustness.png)" in md
+
+  # Move the thresholds past the measured values: the verdicts flip.
+  finetune["config"] = {"thresholds": {"finetune_advantage": 4.0}}
+  transform = dict(ATTACKS["transform"],
+                   config={"thresholds": {"keyed_share": 0.8,
+                                          "plain_accuracy": 0.01}})
+  workdir = make_workdir(tmp_path / "again", {
+      "finetune": finetune, "transform": transform, "prune": ATTACKS["prune"]})
+  verdicts = _verdicts(open(report_lib.write_robustness(str(workdir))).read())
+  assert verdicts[("finetune", "advantage over scratch training")] == "broken"
+  assert verdicts[keyed] == "holds"
+  assert verdicts[("transform", "plain accuracy under any transform")] == (
+      "broken")

@@ -1,0 +1,88 @@
+"""The pirate's yardstick: one verdict per attack, from its result file.
+
+Each attack's worst case over its settings against a threshold of the attack
+config (`attacks.default_config().thresholds`, saved in each result file):
+
+- finetune, fineprune, distill: the advantage of the stolen model over
+  training from scratch on the same pirate data, in points (at most the
+  threshold);
+- forge: forged-key accuracy minus the pirate's best scratch accuracy;
+- transform: keyed accuracy under JPEG at quality >= q and resizing to
+  >= the scale, as a share of the clean keyed accuracy (at least the
+  threshold), and plain accuracy under every transform (at most);
+- prune: plain accuracy above chance at any prune rate (at most).
+"""
+
+import dataclasses
+
+from jaxbip import attacks as attacks_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+  attack: str
+  criterion: str
+  worst: float
+  threshold: float
+  higher_is_better: bool  # True: holds when worst >= threshold.
+  where: str  # The setting of the worst case.
+  unit: str = ""
+
+  @property
+  def holds(self) -> bool:
+    if self.higher_is_better:
+      return self.worst >= self.threshold
+    return self.worst <= self.threshold
+
+
+def _thresholds(data: dict):
+  defaults = attacks_lib.default_config().thresholds.to_dict()
+  saved = (data.get("config") or {}).get("thresholds") or {}
+  return {**defaults, **saved}
+
+
+def _numbers(results, key):
+  return [(r[key], r.get("setting", {})) for r in results
+          if isinstance(r.get(key), (int, float))]
+
+
+def _worst(pairs, largest: bool):
+  return (max if largest else min)(pairs, key=lambda p: p[0])
+
+
+def verdicts(attacks: dict, num_classes: int, format_setting) -> list:
+  """A Verdict per criterion of every attack with results, in report order."""
+  out = []
+  for name, data in attacks.items():
+    t, results = _thresholds(data), data.get("results", [])
+    add = lambda crit, pairs, threshold, higher, unit="", name=name: (
+        out.append(Verdict(name, crit, pairs[0], threshold, higher,
+                           format_setting(pairs[1]), unit)) if pairs else None)
+    if name in ("finetune", "fineprune", "distill", "forge"):
+      pairs = _numbers(results, "advantage")
+      what = ("forged-key accuracy over scratch" if name == "forge" else
+              "advantage over scratch training")
+      add(what, _worst(pairs, True) if pairs else None,
+          t[f"{name}_advantage"], False, " points")
+    elif name == "transform":
+      clean = (data.get("before") or {}).get("acc_authorized")
+      kept = [(r["acc_authorized"] / clean, s) for r, s in
+              ((r, r.get("setting", {})) for r in results)
+              if clean and isinstance(r.get("acc_authorized"), float)
+              and ((s.get("kind") == "jpeg"
+                    and s.get("quality", 0) >= t["jpeg_quality"])
+                   or (s.get("kind") == "resize"
+                       and s.get("scale", 0) >= t["resize_scale"]))]
+      add(f"keyed accuracy kept (JPEG q >= {t['jpeg_quality']}, resize >= "
+          f"{t['resize_scale']}x), share of clean",
+          _worst(kept, False) if kept else None, t["keyed_share"], True)
+      pairs = _numbers(results, "acc_unauthorized")
+      add("plain accuracy under any transform",
+          _worst(pairs, True) if pairs else None, t["plain_accuracy"], False)
+    elif name == "prune":
+      chance = 1.0 / num_classes if num_classes else 0.0
+      pairs = [(v - chance, s) for v, s in _numbers(results,
+                                                    "acc_unauthorized")]
+      add("plain accuracy above chance at any rate",
+          _worst(pairs, True) if pairs else None, t["plain_accuracy"], False)
+  return out
