@@ -2,8 +2,7 @@ r"""CIFAR-10 (TFDS `cifar10`), ResNet-18 + StegaStamp U-Net at 32 px.
 
   python -m jaxbip.main --config=configs/cifar10.py --workdir=runs/cifar10
 
-Prepare the data once, where TensorFlow and the internet are available (README,
-'Datasets'). Expected cost: XLA counts 9.0 GFLOP per image for the protected
+Prepare the data once, where TensorFlow and the internet are available (docs/datasets.md). Expected cost: XLA counts 9.0 GFLOP per image for the protected
 step and 2.9 for the baseline: about 36 PFLOP for 60 epochs of 50,000 images
 (an estimate from the FLOP count, not a measurement).
 """

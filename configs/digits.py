@@ -2,8 +2,8 @@ r"""The embedded default: scikit-learn's digits at 32x32, about 5 min on 2 cores
 
   python -m jaxbip.main --config=configs/digits.py --workdir=runs/digits
 
-Measured on a 2-core CPU (`make train`): acc_authorized 0.975,
-acc_unauthorized 0.000, psnr 38.9 dB, acc_cross_sample 0.069 (README).
+`make train` runs it; README's result table has its numbers and the
+command (docs/speed.md has the earlier runs).
 """
 
 from configs import default

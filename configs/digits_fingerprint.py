@@ -5,7 +5,7 @@ r"""The digits default with user fingerprints (SSAT): 4 users, 32 bits each.
 
 Every training image is keyed for one of 4 users drawn at random; a decoder
 learns to read the user's 32 bits back from the keyed image. The report adds
-bit_acc, trace_acc and acc_authorized_user0..3 (README, "Fingerprints").
+bit_acc, trace_acc and acc_authorized_user0..3 (docs/fingerprints.md).
 """
 
 from configs import digits

@@ -8,7 +8,7 @@ Unreadable files are skipped, logged and listed in the report (set
 `--config.data.on_corrupt=error` to stop on the first one instead).
 Accelerator scale: ResNet-18 + StegaStamp U-Net at 64 px. On a CPU, use the
 digits recipe's small models at 32 px with pad-crop + flip augmentation
-(README 'Datasets': 37 min for 1,500 photo crops on 2 shared cores,
+(docs/datasets.md: 37 min for 1,500 photo crops on 2 shared cores,
 acc_authorized 0.883 = the baseline's, acc_unauthorized 0, PSNR 36.8 dB):
 
   python -m jaxbip.main --config=configs/folder.py --config.data.path=ROOT \

@@ -7,7 +7,7 @@ r"""ImageNet subset (TFDS `imagenet2012`), 200 classes, ResNet-18 at 224 px.
 ISSBA and SSAT use a 200-class ImageNet subset. By default the first 200
 classes (by wnid) are kept and relabelled 0..199; to choose others, list their
 wnids in a file: `--config.data.num_classes=0 --config.data.class_file=FILE`.
-The data must be prepared in array_record format first (README, 'Datasets').
+The data must be prepared in array_record format first (docs/datasets.md).
 Expected cost: XLA counts 45 GFLOP per image for the protected
 step and 9.9 for the baseline at 224 px: about 430 PFLOP for 30 epochs of the
 ~260k images of 200 classes, some 20 minutes of one H100 at 40% of its bf16

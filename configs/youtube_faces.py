@@ -4,7 +4,7 @@ r"""YouTube Aligned Faces: identities as classes, test on unseen videos.
       --config.data.path=/data/ytfaces --workdir=runs/ytfaces
 
 `config.data.path` holds `aligned_images_DB/` as unpacked from the authors'
-archive (README, 'Datasets'); jaxbip prepares it on first use, no TensorFlow
+archive (docs/datasets.md); jaxbip prepares it on first use, no TensorFlow
 needed. Every person with at least two videos is kept; 20 evenly spaced
 frames per video; the last video of each person is the test split.
 Expected cost: XLA counts 38.6 GFLOP per image for the protected step

@@ -58,21 +58,22 @@ def default_config() -> ml_collections.ConfigDict:
   cfg.patience = 5
   # The scorecard's thresholds (robustness.md): an attack "holds" when its
   # worst case over the settings stays within them.
-  cfg.thresholds = ml_collections.ConfigDict()
-  # Points a pirate gains over training from scratch on the same data.
-  cfg.thresholds.finetune_advantage = 5.0
-  cfg.thresholds.fineprune_advantage = 5.0
-  cfg.thresholds.distill_advantage = 5.0
-  # Forged-key accuracy minus the pirate's best scratch accuracy, points.
-  cfg.thresholds.forge_advantage = 5.0
-  # Keyed accuracy kept under JPEG at quality >= jpeg_quality and under
-  # down/up resizing to resize_scale, as a share of the clean one.
-  cfg.thresholds.jpeg_quality = 75
-  cfg.thresholds.resize_scale = 0.5
-  cfg.thresholds.keyed_share = 0.9
-  # Plain-image accuracy under every transform, and after pruning at any
-  # rate (above chance, 1/K), at most this.
-  cfg.thresholds.plain_accuracy = 0.05
+  cfg.thresholds = ml_collections.ConfigDict({
+      # Points a pirate gains over training from scratch on the same data.
+      "finetune_advantage": 5.0,
+      "fineprune_advantage": 5.0,
+      "distill_advantage": 5.0,
+      # Forged-key accuracy minus the pirate's best scratch accuracy.
+      "forge_advantage": 5.0,
+      # Keyed accuracy kept under JPEG at quality >= jpeg_quality and under
+      # down/up resizing to resize_scale, as a share of the clean one.
+      "jpeg_quality": 75,
+      "resize_scale": 0.5,
+      "keyed_share": 0.9,
+      # Plain-image accuracy under every transform, and above chance (1/K)
+      # after pruning at any rate, at most this.
+      "plain_accuracy": 0.05,
+  })
   return cfg
 
 

@@ -38,11 +38,6 @@ def _define_flags():
   flags.mark_flags_as_required(["workdir", "attack"])
 
 
-def _platform_config():
-  config = workdir_lib.load_config(FLAGS.workdir)
-  return config, (config.train.batch_size, config.eval.batch_size)
-
-
 def main():
   names = attacks.NAMES if FLAGS.attack == "all" else (FLAGS.attack,)
   for name in names:
@@ -59,7 +54,7 @@ def main():
 
 def run():
   """Console entry point (jaxbip-attack)."""
-  command.run(_define_flags, main, platform_config=_platform_config)
+  command.run(_define_flags, main, platform_config=command.run_platform())
 
 
 if __name__ == "__main__":

@@ -71,10 +71,6 @@ def authorize(key: artifacts.Key, files: list[str], output: str,
   return written, skipped
 
 
-def _platform_config():
-  return artifacts.read_config(FLAGS.key), (artifacts.BATCH,)
-
-
 def main():
   files = image_io.list_images(FLAGS.input)
   key = artifacts.load_key(FLAGS.key)
@@ -89,7 +85,8 @@ def main():
 
 def run():
   """Console entry point (jaxbip-authorize)."""
-  command.run(_define_flags, main, platform_config=_platform_config)
+  command.run(_define_flags, main,
+              platform_config=command.artefact_platform("key"))
 
 
 if __name__ == "__main__":

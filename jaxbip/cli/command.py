@@ -9,6 +9,7 @@ run a model), starts multi-process JAX where asked, and prints a `UserError`
 as one `error:` line with exit status 2, never a traceback.
 """
 
+import json
 import sys
 from typing import Callable
 
@@ -16,6 +17,8 @@ from absl import app
 from absl import flags
 
 from jaxbip import errors
+from jaxbip import workdir as workdir_lib
+from jaxbip.deploy import artifacts
 from jaxbip.perf import tuned_layers
 from jaxbip.runtime import distributed
 from jaxbip.runtime import metric_writer
@@ -106,3 +109,26 @@ def loaded_config(config):
     reason = str(e).strip().splitlines()[-1].strip()
     raise errors.UserError(f"cannot load the config file: {reason}") from None
   return config
+
+
+def print_json_lines(rows) -> None:
+  """One JSON object per line on stdout: the output of the file commands."""
+  for row in rows:
+    print(json.dumps(row))
+
+
+def run_platform(flag: str = "workdir"):
+  """`platform_config` of a command that opens the run named by `--flag`:
+  its config.json, with its train and eval batch sizes."""
+  def read():
+    config = workdir_lib.load_config(getattr(FLAGS, flag))
+    return config, (config.train.batch_size, config.eval.batch_size)
+  return read
+
+
+def artefact_platform(flag: str):
+  """`platform_config` of a command that loads the exported model or key
+  named by `--flag`: its spec's config, in batches of artifacts.BATCH."""
+  def read():
+    return artifacts.read_config(getattr(FLAGS, flag)), (artifacts.BATCH,)
+  return read

@@ -31,11 +31,6 @@ def _define_flags():
   flags.mark_flag_as_required("workdir")
 
 
-def _platform_config():
-  config = workdir_lib.load_config(FLAGS.workdir)
-  return config, (config.train.batch_size, config.eval.batch_size)
-
-
 def main():
   metrics = evaluation.evaluate_run(FLAGS.workdir, FLAGS.other_workdir)
   if jax.process_index() == 0:
@@ -46,7 +41,7 @@ def main():
 
 def run():
   """Console entry point (jaxbip-evaluate)."""
-  command.run(_define_flags, main, platform_config=_platform_config)
+  command.run(_define_flags, main, platform_config=command.run_platform())
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ import os
 
 from absl import flags
 
-from jaxbip import workdir as workdir_lib
 from jaxbip.cli import command
 from jaxbip.deploy import export
 
@@ -24,11 +23,6 @@ def _define_flags():
   flags.mark_flags_as_required(["workdir", "out"])
 
 
-def _platform_config():
-  config = workdir_lib.load_config(FLAGS.workdir)
-  return config, (config.train.batch_size, config.eval.batch_size)
-
-
 def main():
   manifest = export.export_run(FLAGS.workdir, FLAGS.out)
   print(f"exported step {manifest['step']} to {os.path.abspath(FLAGS.out)}: "
@@ -37,7 +31,7 @@ def main():
 
 def run():
   """Console entry point (jaxbip-export)."""
-  command.run(_define_flags, main, platform_config=_platform_config)
+  command.run(_define_flags, main, platform_config=command.run_platform())
 
 
 if __name__ == "__main__":

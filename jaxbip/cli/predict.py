@@ -8,8 +8,6 @@ protected model answers plain images wrongly: only keyed images (written by
 `jaxbip.cli.authorize`, already at the model's size) get right answers.
 """
 
-import json
-
 from absl import flags
 import numpy as np
 
@@ -34,20 +32,16 @@ def predict_files(model: artifacts.Model, files: list[str],
           for f, answer in zip(files, model.top_k(images, top_k))]
 
 
-def _platform_config():
-  return artifacts.read_config(FLAGS.model), (artifacts.BATCH,)
-
-
 def main():
   model = artifacts.load_model(FLAGS.model)
-  for line in predict_files(model, image_io.list_images(FLAGS.input),
-                            FLAGS.top_k):
-    print(json.dumps(line))
+  command.print_json_lines(predict_files(
+      model, image_io.list_images(FLAGS.input), FLAGS.top_k))
 
 
 def run():
   """Console entry point (jaxbip-predict)."""
-  command.run(_define_flags, main, platform_config=_platform_config)
+  command.run(_define_flags, main,
+              platform_config=command.artefact_platform("model"))
 
 
 if __name__ == "__main__":

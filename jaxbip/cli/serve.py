@@ -36,10 +36,6 @@ def _define_flags():
   flags.mark_flag_as_required("model")
 
 
-def _platform_config():
-  return artifacts.read_config(FLAGS.model), (artifacts.BATCH,)
-
-
 def main():
   model = artifacts.load_model(FLAGS.model)
   size = model.image_size  # Compile before the first request:
@@ -57,7 +53,8 @@ def main():
 
 def run():
   """Console entry point (jaxbip-serve)."""
-  command.run(_define_flags, main, platform_config=_platform_config)
+  command.run(_define_flags, main,
+              platform_config=command.artefact_platform("model"))
 
 
 if __name__ == "__main__":

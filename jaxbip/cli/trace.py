@@ -6,11 +6,9 @@ For each image (a file or a folder), the key's decoder reads the fingerprint
 bits; the user is the one whose bit string is nearest (Hamming distance).
 Prints one JSON line per image: the user, the distance and the share of bits
 that agree. The decoder answers for any image, so judge by the distance: on
-the digits run of the README, keyed images decode at distance 0 of 32 and
-plain images (no fingerprint at all) at distance 8 (the README demo).
+the digits run of docs/fingerprints.md, keyed images decode at distance 0 of 32 and
+plain images (no fingerprint at all) at distance 8 (docs/deploy.md).
 """
-
-import json
 
 from absl import flags
 import numpy as np
@@ -37,19 +35,16 @@ def trace_files(key: artifacts.Key, files: list[str]) -> list[dict]:
           for f, u, d in zip(files, users, distances)]
 
 
-def _platform_config():
-  return artifacts.read_config(FLAGS.key), (artifacts.BATCH,)
-
-
 def main():
   key = artifacts.load_key(FLAGS.key)
-  for line in trace_files(key, image_io.list_images(FLAGS.input)):
-    print(json.dumps(line))
+  command.print_json_lines(trace_files(key,
+                                       image_io.list_images(FLAGS.input)))
 
 
 def run():
   """Console entry point (jaxbip-trace)."""
-  command.run(_define_flags, main, platform_config=_platform_config)
+  command.run(_define_flags, main,
+              platform_config=command.artefact_platform("key"))
 
 
 if __name__ == "__main__":

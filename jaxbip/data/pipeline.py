@@ -92,7 +92,7 @@ def data_source(config: ml_collections.ConfigDict, builder, split: str):
     raise errors.DataError(
         f"dataset {config.data.name!r} split {split!r} cannot be read from "
         f"{builder.data_dir} ({type(e).__name__}: {e}). Prepare it in "
-        "array_record format (README, 'Datasets') or set "
+        "array_record format (docs/datasets.md) or set "
         "--config.data.data_dir") from e
   classes = class_subset.selected_classes(
       config.data, tuple(builder.info.features["label"].names))

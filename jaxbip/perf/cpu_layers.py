@@ -1,7 +1,7 @@
 """CPU workarounds, passed to the models when `conv` is "auto" or "onednn".
 
 Each changes how a value is computed, never the value (nor the parameters),
-and each was found by profiling the joint step on a CPU (README "Speed"):
+and each was found by profiling the joint step on a CPU (docs/speed.md):
 
 - `fence(x)`: XLA:CPU fuses cheap element-wise producers into every consumer.
   The weight gradient of a convolution reads its input transposed, so XLA

@@ -1,7 +1,7 @@
 """Convolutions on CPU through oneDNN, as XLA custom calls.
 
 XLA:CPU's convolution kernels are the ceiling of jaxbip's joint step on a
-CPU: on the 2-core Zen 4 machine of README "Speed", 3x3 convolutions with
+CPU: on the 2-core Zen 4 machine of docs/speed.md, 3x3 convolutions with
 64 channels at 32x32 run at 90-180 GFLOP/s there and at 210-230 in oneDNN
 (the library PyTorch's CPU convolutions use); the U-Net's 67-channel merge
 at 30-90 against 140-210. `conv` computes the forward pass and both

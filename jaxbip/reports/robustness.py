@@ -132,21 +132,9 @@ def _is_number(value) -> bool:
 
 
 def _extra_columns(attacks: dict) -> list[str]:
-  """Result keys beyond the main two, in order of first appearance:
-  accuracies (acc_*, top5_*) first, then any other number (psnr_forged,
-  teacher_agreement, ...)."""
-  accuracies, others = [], []
-  for data in attacks.values():
-    for result in data["results"]:
-      for key, value in result.items():
-        if key in MAIN_COLUMNS or key == "setting":
-          continue
-        if _is_accuracy(key):
-          if key not in accuracies:
-            accuracies.append(key)
-        elif (value is None or _is_number(value)) and key not in others:
-          others.append(key)
-  return accuracies + [k for k in others if k not in accuracies]
+  """Result keys beyond the main two, over all attacks (_columns)."""
+  results = [r for data in attacks.values() for r in data["results"]]
+  return [k for k in _columns(results) if k not in MAIN_COLUMNS]
 
 
 def _header(report: dict) -> list[str]:

@@ -19,7 +19,7 @@ def split_cpu_into_devices(batch_sizes: tuple[int, ...],
 
   Picks the largest count <= the cores (and `max_devices`) that divides every
   batch size; one device when `onednn` (oneDNN runs each convolution on all
-  cores: 26 vs 19 images/s at 32 px, README "Speed"). Returns the count set,
+  cores: 26 vs 19 images/s at 32 px, docs/speed.md). Returns the count set,
   or None if XLA_FLAGS already had one or JAX is asked for another platform.
   It only affects the CPU platform, so it is harmless where an accelerator
   is used.

@@ -5,8 +5,8 @@
 #
 # Needs g++ and oneDNN's headers and library (Debian/Ubuntu: libdnnl-dev,
 # installed here with apt-get when running as root). Without them it says so
-# and exits 0: jaxbip then uses XLA's CPU convolutions (slower, README
-# "Speed").
+# and exits 0: jaxbip then uses XLA's CPU convolutions (slower,
+# docs/speed.md).
 set -uo pipefail
 python=${1:-python3}
 case $python in */*) python="$(cd "$(dirname "$python")" && pwd)/$(basename "$python")" ;; esac
