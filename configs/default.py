@@ -124,4 +124,8 @@ def get_config() -> ml_collections.ConfigDict:
   # and report its accuracy as acc_baseline.
   config.eval.baseline = True
   config.eval.num_examples_image = 8  # Columns of keyed_examples.png.
+  # The key's layout (key_top1_energy, key_p99_255, key_universality,
+  # key_spectrum_peak: jaxbip/method/key_structure.py) is measured on the
+  # residuals of the first this many eval images (0: not measured).
+  config.eval.structure_examples = 1000
   return config

@@ -86,6 +86,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
             "train.log_every", "train.checkpoint_every",
             "train.keep_checkpoints", "eval.num_examples_image")
   _non_negative(config, "train.num_steps", "train.eval_every",
+                "eval.structure_examples",
                 "data.worker_count", "data.num_classes",
                 "data.faces.min_images", "data.faces.num_identities",
                 "data.faces.frames_per_video", "loss.w_plain", "loss.w_swap",

@@ -18,6 +18,7 @@ import numpy as np
 from jaxbip import errors
 from jaxbip import workdir as workdir_lib
 from jaxbip.data import pipeline
+from jaxbip.method import key_structure
 from jaxbip.method import steps
 from jaxbip.method import train_state
 from jaxbip.runtime import platform
@@ -102,6 +103,24 @@ def plain_accuracy(protected, state, batches, mesh) -> float:
   return float(np.mean(hits[masks]))
 
 
+def key_structure_metrics(config, protected, state, builder) -> dict:
+  """The key's layout over the first config.eval.structure_examples eval
+  images (method/key_structure.py); {} when that is 0."""
+  n = config.eval.structure_examples
+  if not n:
+    return {}
+  residuals, seen = [], 0
+  for batch, mask in pipeline.eval_batches(config, builder,
+                                           config.eval.batch_size):
+    images = batch["image"][np.asarray(mask)][:n - seen]
+    if len(images):
+      residuals.append(steps.keyed_examples(protected, state, images)[2])
+      seen += len(images)
+    if seen >= n:
+      break
+  return key_structure.summary(np.concatenate(residuals))
+
+
 def evaluate_run(workdir: str, other_workdir: str | None = None) -> dict:
   """The metrics of the latest checkpoint of `workdir` (same as the report).
 
@@ -127,6 +146,8 @@ def evaluate_run(workdir: str, other_workdir: str | None = None) -> dict:
       make_eval_fn(run.protected, mesh), run.state, wrong_params,
       pipeline.eval_batches(config, builder, config.eval.batch_size), mesh,
       train_state.rng_stream(config, train_state.EVAL_STREAM))
+  metrics.update(key_structure_metrics(config, run.protected, run.state,
+                                       builder))
   metrics["step"] = int(run.state.step)
   metrics["wrong_key"] = other_workdir or "random generator, same norm"
   return metrics

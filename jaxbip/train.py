@@ -218,6 +218,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
     writer.write_scalars(total_steps,
                          {"eval_acc_baseline": metrics["acc_baseline"]})
 
+  metrics.update(evaluation.key_structure_metrics(config, protected, state,
+                                                  builder))
   n = config.eval.num_examples_image
   first = next(pipeline.eval_batches(config, builder, max(n, 1)
                                      * jax.process_count()))[0]
