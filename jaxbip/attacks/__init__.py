@@ -16,7 +16,8 @@ import time
 import ml_collections
 
 # Every attack, in the robustness report's order; each is a module here.
-NAMES = ("finetune", "prune", "fineprune", "transform", "forge", "distill")
+NAMES = ("finetune", "prune", "fineprune", "transform", "forge", "distill",
+         "detect")
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -45,6 +46,9 @@ def default_config() -> ml_collections.ConfigDict:
   cfg.distill_fraction = 1.0
   cfg.distill_outputs = "top1"
   cfg.distill_epochs = 10
+  # detect: epochs of the pirate's steganalyser on its intercepted keyed
+  # images (cfg.fractions of the train split) and the same images plain.
+  cfg.detect_epochs = 20
   # Every attack with pirate data repeats each setting with these many
   # pirate seeds (seed, seed + 1, ...: data subset, init, order) and reports
   # the mean and the min-max.
@@ -73,6 +77,8 @@ def default_config() -> ml_collections.ConfigDict:
       # Plain-image accuracy under every transform, and above chance (1/K)
       # after pruning at any rate, at most this.
       "plain_accuracy": 0.05,
+      # A steganalyser's accuracy, keyed vs plain test images (0.5: chance).
+      "detect_accuracy": 0.6,
   })
   return cfg
 

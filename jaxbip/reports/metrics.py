@@ -33,6 +33,8 @@ METRICS = {
     "acc_authorized_user<u>": ("accuracy on images keyed for user u", "high"),
     # Attack results (robustness.md).
     "acc_forged": ("accuracy with a key the pirate forged", "low"),
+    "acc_detect": ("a steganalyser's accuracy telling keyed from plain test "
+                   "images (0.5: chance)", "near 0.5"),
     "acc_student": ("plain-image accuracy of a model the pirate distilled "
                     "from the stolen one's answers", "low"),
 }

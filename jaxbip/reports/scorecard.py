@@ -10,7 +10,9 @@ config (`attacks.default_config().thresholds`, saved in each result file):
 - transform: keyed accuracy under JPEG at quality >= q and resizing to
   >= the scale, as a share of the clean keyed accuracy (at least the
   threshold), and plain accuracy under every transform (at most);
-- prune: plain accuracy above chance at any prune rate (at most).
+- prune: plain accuracy above chance at any prune rate (at most);
+- detect: a steganalyser's accuracy on keyed vs plain test images (at most;
+  0.5 is chance).
 """
 
 import dataclasses
@@ -79,6 +81,10 @@ def verdicts(attacks: dict, num_classes: int, format_setting) -> list:
       pairs = _numbers(results, "acc_unauthorized")
       add("plain accuracy under any transform",
           _worst(pairs, True) if pairs else None, t["plain_accuracy"], False)
+    elif name == "detect":
+      pairs = _numbers(results, "acc_detect")
+      add("steganalyser accuracy, keyed vs plain (0.5: chance)",
+          _worst(pairs, True) if pairs else None, t["detect_accuracy"], False)
     elif name == "prune":
       chance = 1.0 / num_classes if num_classes else 0.0
       pairs = [(v - chance, s) for v, s in _numbers(results,

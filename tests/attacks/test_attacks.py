@@ -118,9 +118,11 @@ def test_no_checkpoint_is_an_error(tmp_path):
   assert os.listdir(tmp_path) == []
 
 
-def test_forge_and_distill_write_their_files(workdir):
-  cfg = _cfg(forge_steps=3, distill_fraction=0.05, distill_epochs=1)
-  for name, key in (("forge", "acc_forged"), ("distill", "acc_student")):
+def test_forge_distill_and_detect_write_their_files(workdir):
+  cfg = _cfg(forge_steps=3, distill_fraction=0.05, distill_epochs=1,
+             detect_epochs=1)
+  for name, key in (("forge", "acc_forged"), ("distill", "acc_student"),
+                    ("detect", "acc_detect")):
     result = attacks.run_attack(workdir, name, cfg)
     _check_schema(result, name)
     assert all(key in row for row in result["results"])
