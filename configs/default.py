@@ -79,6 +79,13 @@ def get_config() -> ml_collections.ConfigDict:
   config.key.num_users = 1
   # A name in jaxbip.models.DECODERS (BitDecoder, BitDecoderSmall).
   config.key.decoder = "BitDecoder"
+  # Distortions the key is trained to survive (jaxbip/method/distortions.py):
+  # any of "jpeg", "resize", "blur", "noise", "colour"; () = none. Each step
+  # draws one per image (or none) and applies it to the keyed, plain and
+  # swap views alike; its strength ramps in over the first `distortion_ramp`
+  # of the training steps.
+  config.key.distortions = ()
+  config.key.distortion_ramp = 0.5
 
   config.loss = ml_collections.ConfigDict()
   # Targets for plain images: "shift" ((y + shift) mod K), "permutation"

@@ -17,6 +17,7 @@ from jaxbip import models
 from jaxbip.data import pipeline
 from jaxbip.data.builders import image_files
 from jaxbip.errors import ConfigError
+from jaxbip.method import distortions
 from jaxbip.method import mislabel
 from jaxbip.method import protected
 from jaxbip.perf import conv as conv_lib
@@ -158,6 +159,13 @@ def _validate_key(config: ml_collections.ConfigDict) -> None:
   if not bits and users > 1:
     raise ConfigError(f"config.key.num_users={users} needs fingerprints: set "
                       "config.key.fingerprint_bits > 0")
+  for kind in config.key.distortions:
+    if kind not in distortions.KINDS:
+      raise ConfigError(f"config.key.distortions: {kind!r} is not one of "
+                        f"{list(distortions.KINDS)}")
+  if not 0.0 <= config.key.distortion_ramp <= 1.0:
+    raise ConfigError("config.key.distortion_ramp must be in [0, 1], got "
+                      f"{config.key.distortion_ramp!r}")
   _one_of(config, "schedule", ("joint", "two_stage"))
   if config.schedule == "two_stage":
     fraction = config.train.stage1_fraction

@@ -46,6 +46,10 @@ class Protected:
   num_users: int = 0  # > 0: the generator is a models.FingerprintedKey.
   schedule: str = "joint"
   stage1_steps: int = 0  # schedule="two_stage": steps before the classifier's.
+  # Distortions the key is trained through (method/distortions.py), and the
+  # steps over which their strength ramps from 0 to 1.
+  distortions: tuple[str, ...] = ()
+  distortion_ramp_steps: int = 1
 
   @property
   def fingerprinted(self) -> bool:
@@ -122,4 +126,7 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
       num_users=fingerprint_settings(config)[1],
       schedule=config.schedule,
       stage1_steps=stage1,
+      distortions=tuple(config.key.distortions),
+      distortion_ramp_steps=max(1, round(config.key.distortion_ramp
+                                         * total_steps)),
   )

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxbip.method import distortions
 from jaxbip.method import fingerprints
 from jaxbip.method import image_metrics
 from jaxbip.method.train_state import TrainState
@@ -23,6 +24,7 @@ from jaxbip.runtime import sharding
 # fold_in tag of the per-step draw of users: split(rng) below uses 0 and 1
 # (fold_in(rng, i) is the i-th key of a split), so 2 is a fresh stream.
 _USERS_STREAM = 2
+_DISTORT_STREAM = 3
 
 
 def to_float(images: jax.Array) -> jax.Array:
@@ -96,6 +98,9 @@ def train_step(protected, state: TrainState, batch, rng):
          + w_mse mean(r^2) + w_ssim (1 - SSIM(x_key, x))
          [+ w_bits BCE(D(x_key), bits of the image's user)]
 
+  With `config.key.distortions`, the classifier sees each view through the
+  image's drawn distortion (method/distortions.py).
+
   With fingerprints, every image is keyed for a user drawn at random. With
   the two-stage schedule the classifier sees the key under stop_gradient (the
   key never learns from the classifier) and the step's stage decides which
@@ -106,6 +111,7 @@ def train_step(protected, state: TrainState, batch, rng):
   rng_swap, rng_mislabel = jax.random.split(rng)
   # A stream of its own: runs without fingerprints draw exactly as before.
   rng_users = jax.random.fold_in(rng, _USERS_STREAM)
+  rng_distort = jax.random.fold_in(rng, _DISTORT_STREAM)
   x = to_float(batch["image"])
   y = batch["label"]
   y_true = jax.nn.one_hot(y, protected.num_classes)
@@ -113,6 +119,10 @@ def train_step(protected, state: TrainState, batch, rng):
   users = (jax.random.randint(rng_users, y.shape, 0, protected.num_users)
            if protected.fingerprinted else None)
   two_stage = protected.schedule == "two_stage"
+  strength = jnp.minimum(1.0, (state.step + 1).astype(jnp.float32)
+                         / protected.distortion_ramp_steps)
+  distort = distortions.distort(x, rng_distort, protected.distortions,
+                                strength)
 
   def loss_fn(classifier_params, generator_params):
     if protected.generator_frozen:
@@ -123,6 +133,9 @@ def train_step(protected, state: TrainState, batch, rng):
     views = [x_key_f, x]
     if w.swap > 0:  # Terms with zero weight are not computed at all.
       views.append(jnp.clip(x + _swap_residuals(r_f, rng_swap), 0.0, 1.0))
+    # The same distortion of each image in every view (none when off): the
+    # key must survive it, the plain and swap views stay wrong under it.
+    views = [distort(v) for v in views]
     # One classifier call on all views: BatchNorm statistics then mix keyed
     # and plain images, as they will be mixed at test time.
     logits, updates = protected.classifier.apply(

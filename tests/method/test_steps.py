@@ -161,3 +161,26 @@ def test_zero_weight_terms_are_not_computed(tiny_config, initial):
   assert "ce_swap" not in metrics and "acc_swap" not in metrics
   assert "ssim" not in metrics
   assert {"ce_key", "ce_plain", "mse", "acc_key", "acc_plain"} <= set(metrics)
+
+
+def test_distortions_change_what_the_classifier_sees(tiny_config, initial):
+  """Off: the step is exactly the plain one; on: the same step sees other
+  pixels (its losses move), and still updates both networks."""
+  rng = jax.random.key(3)
+  results = {}
+  for kinds in ((), ("jpeg", "resize", "blur", "noise", "colour")):
+    config = tiny_config.copy_and_resolve_references()
+    config.key.distortions = kinds
+    config.key.distortion_ramp = 0.0  # Full strength from the first step.
+    protected, state, batch = _setup(config, initial, 6)
+    new, metrics = jax.jit(functools.partial(steps.train_step, protected))(
+        state, batch, rng)
+    results[kinds] = jax.device_get(metrics)
+    for name in ("classifier_params", "generator_params"):
+      assert any(jax.tree.leaves(_moved(getattr(new, name),
+                                        getattr(state, name)))), name
+  plain, distorted = results.values()
+  assert np.isfinite(distorted["loss"])
+  assert distorted["ce_plain"] != plain["ce_plain"]
+  # The invisibility terms see the undistorted keyed image.
+  assert distorted["mse"] == plain["mse"]
