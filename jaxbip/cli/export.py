@@ -7,13 +7,12 @@ writes OUT/model/, OUT/key/ and OUT/manifest.json (jaxbip/deploy/export.py);
 them without the workdir.
 """
 
-import os
-
 from absl import flags
 
 from jaxbip import workdir as workdir_lib
 from jaxbip.cli import command
 from jaxbip.deploy import export
+from jaxbip.runtime import paths
 
 FLAGS = flags.FLAGS
 
@@ -31,7 +30,7 @@ def _platform_config():
 
 def main():
   manifest = export.export_run(FLAGS.workdir, FLAGS.out)
-  print(f"exported step {manifest['step']} to {os.path.abspath(FLAGS.out)}: "
+  print(f"exported step {manifest['step']} to {paths.resolve(FLAGS.out)}: "
         + ", ".join(sorted(manifest["sha256"])))
 
 
