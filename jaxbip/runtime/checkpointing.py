@@ -34,11 +34,10 @@ CHECKSUMS = "jaxbip_sha256.json"
 
 def _file_digests(step_dir: epath.Path) -> dict[str, str]:
   digests = {}
-  for path in step_dir.rglob("*"):
-    rel = str(path.relative_to(step_dir))
-    if rel == CHECKSUMS or path.is_dir():
+  for rel in paths.files_under(step_dir):
+    if rel == CHECKSUMS:
       continue
-    with path.open("rb") as f:
+    with (step_dir / rel).open("rb") as f:
       digests[rel] = hashlib.file_digest(f, "sha256").hexdigest()
   return digests
 

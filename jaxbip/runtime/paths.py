@@ -6,10 +6,10 @@ through gcsfs when TensorFlow is absent (the `cloud` extra), s3:// through
 s3fs. Local paths are made absolute; URLs are left as they are.
 """
 
-import json
 import os
 
 from etils import epath
+import fsspec
 
 from jaxbip import errors
 
@@ -49,9 +49,17 @@ def check_output_dir(path, what: str) -> epath.Path:
   return path
 
 
-def write_json(path, obj, **kwargs) -> None:
-  epath.Path(path).write_text(json.dumps(obj, **kwargs))
+def files_under(root) -> list[str]:
+  """Paths of every file below `root`, relative to it, sorted.
 
-
-def read_json(path):
-  return json.loads(epath.Path(path).read_text())
+  epath refuses recursive globs on gs://; an object store lists a prefix in
+  one call (fsspec's find), a local folder is walked.
+  """
+  root = resolve(root)
+  if is_remote(root):
+    fs, key = fsspec.core.url_to_fs(str(root))
+    key = key.rstrip("/")
+    return sorted(f[len(key) + 1:] for f in fs.find(key)
+                  if f.startswith(key + "/") and not f.endswith("/"))
+  return sorted(os.path.relpath(os.path.join(d, name), root)
+                for d, _, names in os.walk(root) for name in names)
