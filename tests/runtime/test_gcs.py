@@ -2,8 +2,9 @@
 
 The tiny config trains into gs://BUCKET/run, is SIGKILLed after its first
 checkpoint, resumes to the parameters of an uninterrupted local run, then
-export, an attack and the robustness report work on the bucket run. The data
-(TFDS digits) stays in the session's local JAXBIP_DATA_DIR.
+export, an attack and the robustness report work on the bucket run. The
+bucket run reads its data (TFDS digits, prepared locally and copied) from
+gs://BUCKET/tfds too.
 """
 
 import json
@@ -16,6 +17,8 @@ import time
 from etils import epath
 import pytest
 
+from jaxbip import errors
+from jaxbip.data import pipeline
 from jaxbip.runtime import paths
 from jaxbip.runtime import workdir_lock
 
@@ -41,9 +44,15 @@ def _command(module, *args, timeout=240):
   return result.stdout + result.stderr
 
 
-def _train(workdir):
+def _train(workdir, *overrides):
   return _command("jaxbip.main", "--config=configs/tiny.py",
-                  f"--workdir={workdir}", *ARGS)
+                  f"--workdir={workdir}", *ARGS, *overrides)
+
+
+def _copy_tree(source, target) -> None:
+  for rel in paths.files_under(source):
+    (epath.Path(target) / rel).write_bytes((epath.Path(source) / rel
+                                            ).read_bytes())
 
 
 def _sha(workdir):
@@ -57,7 +66,7 @@ def test_lock_on_gcs_is_create_if_absent(gcs_bucket):
   first.acquire()
   try:
     held = json.loads(first.path.read_text())
-    with pytest.raises(workdir_lock.errors.UserError,
+    with pytest.raises(errors.UserError,
                        match=f"in use by another run .*pid {os.getpid()}"):
       workdir_lock.WorkdirLock(workdir).acquire()
     assert json.loads(first.path.read_text()) == held  # Not overwritten.
@@ -66,17 +75,28 @@ def test_lock_on_gcs_is_create_if_absent(gcs_bucket):
   assert not first.path.exists()
 
 
+def test_jaxbip_does_not_prepare_data_into_a_bucket(gcs_bucket, tiny_config):
+  tiny_config.data.data_dir = f"gs://{gcs_bucket}/empty_tfds"
+  with pytest.raises(errors.DataError,
+                     match="cannot prepare data into an object store"):
+    pipeline.get_builder(tiny_config)
+  assert not paths.files_under(tiny_config.data.data_dir)
+
+
 @pytest.mark.slow
 def test_train_kill_resume_export_attack_report_in_a_bucket(
-    gcs_bucket, builder, tmp_path):
-  del builder  # Prepared data, shared by the subprocesses.
+    gcs_bucket, builder, data_dir, tmp_path):
   reference = str(tmp_path / "reference")
-  _train(reference)
+  _train(reference)  # Local data, local workdir.
 
+  bucket_data = f"gs://{gcs_bucket}/tfds"  # DATA_DIR/digits/1.0.0 copied.
+  _copy_tree(builder.data_dir,
+             f"{bucket_data}/{os.path.relpath(builder.data_dir, data_dir)}")
   workdir = f"gs://{gcs_bucket}/run"
+  data_flag = f"--config.data.data_dir={bucket_data}"
   proc = subprocess.Popen(
       [sys.executable, "-m", "jaxbip.main", "--config=configs/tiny.py",
-       f"--workdir={workdir}", *ARGS], cwd=REPO_ROOT, env=_env(),
+       f"--workdir={workdir}", *ARGS, data_flag], cwd=REPO_ROOT, env=_env(),
       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
       start_new_session=True)
   lines = []
@@ -97,7 +117,7 @@ def test_train_kill_resume_export_attack_report_in_a_bucket(
   assert not (run / "report.json").exists()
   assert (run / workdir_lock.LOCK).exists()  # Left by the killed run.
 
-  out = _train(workdir)
+  out = _train(workdir, data_flag)
   assert "Taking over the stale lock" in out and "process is gone" in out
   assert f"resumed from {workdir}/checkpoints at step 10" in out
   assert _sha(workdir) == _sha(reference)
@@ -123,6 +143,8 @@ def test_train_kill_resume_export_attack_report_in_a_bucket(
   assert paths.files_under(export) == [
       "key/params.msgpack", "key/spec.json", "manifest.json",
       "model/spec.json", "model/variables.msgpack"]
+  config = json.loads((run / "config.json").read_text())
+  assert config["data"]["data_dir"] == bucket_data  # The attack read it too.
   prune = json.loads((run / "attacks" / "prune.json").read_text())
   assert len(prune["results"]) == 2
   assert "prune" in (run / "robustness.md").read_text()
