@@ -166,13 +166,15 @@ def _stopped(writer, mode: str, step: int, total: int) -> None:
   return None
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir, *,
                        max_steps: int | None = None) -> dict | None:
   """Trains, evaluates and reports a protected run in `workdir`.
 
   Resumes from `workdir/checkpoints` when a checkpoint is there. Returns the
   report (also written to `workdir/report.json`), or None when `max_steps`
-  stopped training before the end (run again to resume).
+  stopped training before the end (run again to resume). `workdir` is a
+  local folder or a gs:// URL; the run holds `workdir/jaxbip.lock` while it
+  trains (UserError, changing nothing, when another live run holds it).
   """
   t_start = time.time()
   config_lib.validate(config)

@@ -18,7 +18,9 @@ from etils import epath
 import pytest
 
 from jaxbip import errors
+from jaxbip import train
 from jaxbip.data import pipeline
+from jaxbip.runtime import checkpointing
 from jaxbip.runtime import paths
 from jaxbip.runtime import workdir_lock
 
@@ -148,3 +150,29 @@ def test_train_kill_resume_export_attack_report_in_a_bucket(
   prune = json.loads((run / "attacks" / "prune.json").read_text())
   assert len(prune["results"]) == 2
   assert "prune" in (run / "robustness.md").read_text()
+
+
+def test_a_workdir_in_a_missing_bucket_is_one_error(gcs_bucket):
+  with pytest.raises(errors.UserError, match="the bucket of workdir "
+                     "gs://absent-bucket/run does not exist"):
+    train.check_workdir("gs://absent-bucket/run")
+  workdir = f"gs://{gcs_bucket}/new/run"  # No folder needed in a bucket.
+  assert str(train.check_workdir(workdir)) == workdir
+
+
+def test_checkpoint_checksums_and_move_aside_work_in_a_bucket(gcs_bucket):
+  directory = epath.Path(f"gs://{gcs_bucket}/damaged/checkpoints")
+  step = directory / "6"
+  (step / "state" / "d").mkdir(parents=True, exist_ok=True)
+  (step / "state" / "d" / "abc").write_bytes(b"\x01" * 1000)
+  (step / "_CHECKPOINT_METADATA").write_text("{}")
+  (step / checkpointing.CHECKSUMS).write_text(
+      json.dumps(checkpointing._file_digests(step)))  # pylint: disable=protected-access
+  assert checkpointing.damage(directory, 6) is None
+  (step / "state" / "d" / "abc").write_bytes(b"\x01" * 100)  # Truncated.
+  assert checkpointing.damage(directory, 6) == (
+      "file state/d/abc does not match its checksum")
+  checkpointing._move_aside(directory, 6)  # pylint: disable=protected-access
+  assert paths.files_under(directory) == [
+      "6.damaged/_CHECKPOINT_METADATA", f"6.damaged/{checkpointing.CHECKSUMS}",
+      "6.damaged/state/d/abc"]
