@@ -36,7 +36,7 @@ lock: $(STAMP)
 	mv requirements.lock.tmp requirements.lock
 
 train: native
-	mkdir -p $(dir $(WORKDIR))
+	case "$(WORKDIR)" in *://*) ;; *) mkdir -p $(dir $(WORKDIR)) ;; esac
 	$(BIN)/python -m jaxbip.main --config=$(CONFIG) --workdir=$(WORKDIR)
 
 # The import contract of setup.cfg (docs/layout.md), then every test.
