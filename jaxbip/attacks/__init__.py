@@ -10,7 +10,6 @@ report reads `NAMES` from here.
 
 import importlib
 import json
-import os
 import time
 
 import ml_collections
@@ -111,8 +110,7 @@ def run_attack(workdir: str, name: str,
             "wall_time_s": time.perf_counter() - t0,
             "config": cfg.to_dict()}
   if jax.process_index() == 0:
-    path = workdir_lib.attack_file(workdir, name)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-      json.dump(result, f, indent=2, default=list)
+    path = workdir_lib.attack_file(workdir, name)  # Local or gs://.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, default=list))
   return result

@@ -9,7 +9,9 @@ run a model), starts multi-process JAX where asked, and prints a `UserError`
 as one `error:` line with exit status 2, never a traceback.
 """
 
+import importlib.util
 import json
+import os
 import sys
 from typing import Callable
 
@@ -41,12 +43,50 @@ def _define_distributed_flags() -> None:
   flags.DEFINE_integer("process_id", None, "This process's index, 0..N-1.")
 
 
+def _bundled_config(value: str) -> str:
+  """`--config=VALUE` as a file: VALUE itself when it exists, else the config
+  of that name shipped in the installed `configs` package.
+
+  So an installed jaxbip (no repository checkout) names a config as `digits`
+  or `configs/digits.py`, from any folder. `path:args` keeps its args.
+  """
+  path, sep, args = value.partition(":")
+  if os.path.exists(path):
+    return value
+  name = os.path.basename(path)
+  name = name[:-3] if name.endswith(".py") else name
+  if os.path.dirname(path) not in ("", "configs") or not name.isidentifier():
+    return value
+  spec = importlib.util.find_spec("configs")
+  for folder in (spec.submodule_search_locations or []) if spec else []:
+    candidate = os.path.join(folder, f"{name}.py")
+    if os.path.isfile(candidate):
+      return candidate + sep + args
+  return value
+
+
+def _with_bundled_configs(argv):
+  out, i = [], 0
+  while i < len(argv):
+    arg = argv[i]
+    if arg.startswith("--config="):
+      arg = "--config=" + _bundled_config(arg[len("--config="):])
+    elif arg == "--config" and i + 1 < len(argv):
+      out.append(arg)
+      i += 1
+      arg = _bundled_config(argv[i])
+    out.append(arg)
+    i += 1
+  return out
+
+
 def _parse_flags(argv):
   """absl's flag parsing, with one error line for an unknown config field.
 
   ml_collections raises KeyError / AttributeError (not a flags error) for an
   override of a field the config does not have; absl would print a traceback.
   """
+  argv = [argv[0]] + _with_bundled_configs(argv[1:])
   try:
     return app.parse_flags_with_usage(argv)
   except (KeyError, AttributeError) as e:

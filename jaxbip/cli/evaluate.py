@@ -12,7 +12,6 @@ norm of this run's key, so it is exactly as visible.
 """
 
 import json
-import os
 
 from absl import flags
 import jax
@@ -34,8 +33,8 @@ def _define_flags():
 def main():
   metrics = evaluation.evaluate_run(FLAGS.workdir, FLAGS.other_workdir)
   if jax.process_index() == 0:
-    with open(os.path.join(FLAGS.workdir, workdir_lib.EVAL), "w") as f:
-      json.dump(metrics, f, indent=2, sort_keys=True)
+    (workdir_lib.resolve(FLAGS.workdir) / workdir_lib.EVAL).write_text(
+        json.dumps(metrics, indent=2, sort_keys=True))
     print(json.dumps(metrics, sort_keys=True))
 
 

@@ -7,12 +7,11 @@ writes OUT/model/, OUT/key/ and OUT/manifest.json (jaxbip/deploy/export.py);
 them without the workdir.
 """
 
-import os
-
 from absl import flags
 
 from jaxbip.cli import command
 from jaxbip.deploy import export
+from jaxbip.runtime import paths
 
 FLAGS = flags.FLAGS
 
@@ -25,7 +24,7 @@ def _define_flags():
 
 def main():
   manifest = export.export_run(FLAGS.workdir, FLAGS.out)
-  print(f"exported step {manifest['step']} to {os.path.abspath(FLAGS.out)}: "
+  print(f"exported step {manifest['step']} to {paths.resolve(FLAGS.out)}: "
         + ", ".join(sorted(manifest["sha256"])))
 
 

@@ -25,6 +25,7 @@ from jaxbip.data import class_subset
 from jaxbip.data.builders import digits  # pylint: disable=unused-import  (registers the builder)
 from jaxbip.data.builders import image_folder
 from jaxbip.data.builders import youtube_faces
+from jaxbip.runtime import paths
 
 # Builders that jaxbip can prepare itself, with no download.
 EMBEDDED = ("digits",)
@@ -72,6 +73,14 @@ def get_builder(config: ml_collections.ConfigDict):
   builder = _make_builder(config)
   base = config.data.name.split(":")[0].split("/")[0]
   if base in EMBEDDED + LOCAL and not builder.is_prepared():
+    if paths.is_remote(str(builder.data_dir)):
+      # array_record's writer opens local files only: prepare locally, then
+      # copy the folder; reading from gs:// works (docs/datasets.md).
+      raise errors.DataError(
+          f"{config.data.name} is not prepared under {builder.data_dir}, and "
+          "jaxbip cannot prepare data into an object store: prepare it with "
+          "a local --config.data.data_dir, then copy DATA_DIR/"
+          f"{builder.name} there")
     if jax.process_index() == 0:
       logging.info("Preparing %s under %s (first use).", config.data.name,
                    builder.data_dir)

@@ -18,8 +18,8 @@ nothing of the key.
 import dataclasses
 import functools
 import json
-import os
 
+from etils import epath
 from flax import serialization
 import jax
 import jax.numpy as jnp
@@ -58,11 +58,11 @@ def _host(tree):
 
 
 def _write(directory, spec, tree, weights_name):
-  os.makedirs(directory, exist_ok=True)
-  with open(os.path.join(directory, SPEC), "w") as f:
-    json.dump(spec, f, indent=2, sort_keys=True)
-  with open(os.path.join(directory, weights_name), "wb") as f:
-    f.write(serialization.msgpack_serialize(_host(tree)))
+  directory = epath.Path(directory)  # Local or gs://.
+  directory.mkdir(parents=True, exist_ok=True)
+  (directory / SPEC).write_text(json.dumps(spec, indent=2, sort_keys=True))
+  (directory / weights_name).write_bytes(
+      serialization.msgpack_serialize(_host(tree)))
 
 
 def save_model(directory, config, state, num_classes, class_names) -> None:
@@ -89,8 +89,7 @@ def save_key(directory, config, state) -> None:
 
 def _read_spec(directory) -> dict:
   try:
-    with open(os.path.join(directory, SPEC)) as f:
-      return json.load(f)
+    return json.loads((epath.Path(directory) / SPEC).read_text())
   except (OSError, ValueError) as e:
     raise UserError(f"{directory} is not a readable jaxbip artefact ({e})"
                     ) from None
@@ -108,10 +107,9 @@ def read_config(directory) -> ml_collections.ConfigDict:
 def _read(directory, expected_format, weights_name, template):
   """(spec, config, weights) of an artefact; UserError if it is not one."""
   try:
-    with open(os.path.join(directory, SPEC)) as f:
-      spec = json.load(f)
-    with open(os.path.join(directory, weights_name), "rb") as f:
-      tree = serialization.msgpack_restore(f.read())
+    spec = json.loads((epath.Path(directory) / SPEC).read_text())
+    tree = serialization.msgpack_restore(
+        (epath.Path(directory) / weights_name).read_bytes())
   except (OSError, ValueError) as e:
     raise UserError(f"{directory} is not a readable {expected_format} "
                     f"artefact ({e})") from None

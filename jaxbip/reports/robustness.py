@@ -18,14 +18,13 @@ Attacks without a result file are listed as "not run". This module only
 formats: it runs no model.
 """
 
-import glob
 import json
 import math
-import os
 
 from jaxbip import attacks as attacks_lib
 from jaxbip import workdir as workdir_lib
 from jaxbip.reports import metrics as metrics_lib
+from jaxbip.reports import run_report
 from jaxbip.reports import scorecard
 
 ATTACKS = attacks_lib.NAMES  # The table's order.
@@ -101,20 +100,20 @@ def _wall(seconds) -> str:
   return f"{seconds / 60:.1f} min"
 
 
-def load_attacks(workdir: str) -> tuple[dict, dict]:
+def load_attacks(workdir) -> tuple[dict, dict]:
   """({name: result} of the readable attack files, {name: why} of the rest).
 
   Known attacks come first in ATTACKS order, then any other file by name.
   """
-  paths = {os.path.splitext(os.path.basename(p))[0]: p for p in
-           glob.glob(os.path.join(workdir, workdir_lib.ATTACKS, "*.json"))}
+  folder = workdir_lib.resolve(workdir) / workdir_lib.ATTACKS
+  paths = ({p.stem: p for p in folder.glob("*.json")} if folder.is_dir()
+           else {})
   order = [a for a in ATTACKS if a in paths]
   order += sorted(a for a in paths if a not in ATTACKS)
   attacks, broken = {}, {}
   for name in order:
     try:
-      with open(paths[name]) as f:
-        data = json.load(f)
+      data = json.loads(paths[name].read_text())
     except (OSError, ValueError) as e:
       broken[name] = f"unreadable: {type(e).__name__}"
       continue
@@ -267,7 +266,7 @@ def _scorecard_plot(path: str, verdicts) -> bool:
   ax.set_xlabel("worst case (bars) and threshold (black line)")
   ax.set_title("Scorecard: green holds, red broken")
   fig.tight_layout()
-  fig.savefig(path, dpi=100)
+  run_report.save_figure(fig, path)
   return True
 
 
@@ -370,7 +369,7 @@ def _plot(path, lines, title, xlabel, *, x_scale=1.0, log_x=False,
   ax.grid(alpha=0.3)
   ax.legend(fontsize="small")
   fig.tight_layout()
-  fig.savefig(path, dpi=100)
+  run_report.save_figure(fig, path)
   return True
 
 
@@ -379,11 +378,11 @@ def _plots(workdir: str, attacks: dict) -> list[tuple[str, str]]:
   written = []
 
   def make(name, caption, lines, title, xlabel, **kwargs):
-    path = os.path.join(workdir, name)
+    path = workdir_lib.resolve(workdir) / name
     if _plot(path, lines, title, xlabel, **kwargs):
       written.append((name, caption))
-    elif os.path.exists(path):
-      os.remove(path)  # A stale plot of data that is gone.
+    elif path.exists():
+      path.unlink()  # A stale plot of data that is gone.
 
   make(PLOT_PRUNE, "accuracy vs prune rate",
        _lines(attacks, "prune", _key("rate"), MAIN_COLUMNS)
@@ -438,18 +437,18 @@ def _legend(attacks: dict) -> list[str]:
   return [" ".join(parts)]
 
 
-def write_robustness(workdir: str) -> str:
+def write_robustness(workdir) -> str:
   """Writes `workdir/robustness.md` and its plots; returns the md's path."""
   report = workdir_lib.load_report(workdir)
   attacks, broken = load_attacks(workdir)
   verdicts = _scorecard(report, attacks)
   lines = _header(report) + ["", "## Scorecard", ""]
   lines += _scorecard_lines(verdicts)
-  png = os.path.join(workdir, PLOT_SCORECARD)
+  png = workdir_lib.resolve(workdir) / PLOT_SCORECARD
   if _scorecard_plot(png, verdicts):
     lines += [f"![scorecard]({PLOT_SCORECARD})", ""]
-  elif os.path.exists(png):
-    os.remove(png)
+  elif png.exists():
+    png.unlink()
   lines += ["## Attacks", ""]
   lines += _tables(attacks, broken) + _legend(attacks) + [""]
   before = _before(attacks)
@@ -466,7 +465,6 @@ def write_robustness(workdir: str) -> str:
     lines += ["## Plots", ""]
     for name, caption in plots:
       lines += [f"![{caption}]({name})", ""]
-  path = os.path.join(workdir, workdir_lib.ROBUSTNESS)
-  with open(path, "w") as f:
-    f.write("\n".join(lines))
-  return path
+  path = workdir_lib.resolve(workdir) / workdir_lib.ROBUSTNESS
+  path.write_text("\n".join(lines))
+  return str(path)

@@ -1,9 +1,13 @@
 """The three report files of a run: report.json, report.md, keyed_examples.png.
+
+The workdir may be a gs:// URL: files are written through etils.epath, the
+figures rendered to bytes first.
 """
 
+import io
 import json
-import os
 
+from etils import epath
 import numpy as np
 
 from jaxbip import workdir as workdir_lib
@@ -25,7 +29,14 @@ def residual_grid(plain, keyed, residual) -> tuple[np.ndarray, float]:
   return (255 * grid).round().astype(np.uint8), gain
 
 
-def save_keyed_examples(path: str, plain, keyed, residual) -> None:
+def save_figure(fig, path) -> None:
+  """Writes a matplotlib figure as a PNG to `path` (local or gs://)."""
+  buffer = io.BytesIO()
+  fig.savefig(buffer, format="png", dpi=100)
+  epath.Path(path).write_bytes(buffer.getvalue())
+
+
+def save_keyed_examples(path, plain, keyed, residual) -> None:
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
@@ -45,7 +56,7 @@ def save_keyed_examples(path: str, plain, keyed, residual) -> None:
   fig.suptitle("Plain test images, the same images keyed, and the key's "
                "residual amplified")
   fig.tight_layout()
-  fig.savefig(path, dpi=100)
+  save_figure(fig, path)
   plt.close(fig)
 
 
@@ -53,9 +64,10 @@ def _fmt(value) -> str:
   return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def write_report(workdir: str, report: dict) -> None:
-  with open(os.path.join(workdir, workdir_lib.REPORT), "w") as f:
-    json.dump(report, f, indent=2, sort_keys=True)
+def write_report(workdir, report: dict) -> None:
+  workdir = workdir_lib.resolve(workdir)
+  (workdir / workdir_lib.REPORT).write_text(
+      json.dumps(report, indent=2, sort_keys=True))
   metrics = report["metrics"]
   speed = report["train_images_per_sec"]
   speed = (f"{speed:.1f} train images/s" if speed is not None
@@ -81,5 +93,4 @@ def write_report(workdir: str, report: dict) -> None:
               "was prepared: " + ", ".join(f"`{f}`" for f in skipped[:20])
               + (" ..." if len(skipped) > 20 else "")]
   lines += ["", f"![keyed examples]({workdir_lib.KEYED_EXAMPLES})", ""]
-  with open(os.path.join(workdir, workdir_lib.REPORT_MD), "w") as f:
-    f.write("\n".join(lines))
+  (workdir / workdir_lib.REPORT_MD).write_text("\n".join(lines))

@@ -3,26 +3,28 @@
 Each finished checkpoint gets `jaxbip_sha256.json`, the sha256 of every file
 in it. A damaged checkpoint (truncated, corrupt) is then found before Orbax
 reads it, reported in one line, moved aside to `<step>.damaged`, and the
-previous good one is used.
+previous good one is used. The directory may be a gs:// URL: every file
+access here goes through etils.epath.
 """
 
 import hashlib
 import json
-import os
 
 from absl import logging
+from etils import epath
 import grain
 import jax
 import orbax.checkpoint as ocp
 
 from jaxbip import errors
+from jaxbip.runtime import paths
 
 
-def make_manager(directory: str, keep: int | None = None,
+def make_manager(directory, keep: int | None = None,
                  create: bool = True) -> ocp.CheckpointManager:
   """`create=False` opens an existing directory for reading only."""
   return ocp.CheckpointManager(
-      os.path.abspath(directory),
+      paths.resolve(directory),
       options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=create),
       item_names=("state", "data_iter"))
 
@@ -30,16 +32,13 @@ def make_manager(directory: str, keep: int | None = None,
 CHECKSUMS = "jaxbip_sha256.json"
 
 
-def _file_digests(step_dir: str) -> dict[str, str]:
+def _file_digests(step_dir: epath.Path) -> dict[str, str]:
   digests = {}
-  for root, _, files in os.walk(step_dir):
-    for name in files:
-      path = os.path.join(root, name)
-      rel = os.path.relpath(path, step_dir)
-      if rel == CHECKSUMS:
-        continue
-      with open(path, "rb") as f:
-        digests[rel] = hashlib.file_digest(f, "sha256").hexdigest()
+  for rel in paths.files_under(step_dir):
+    if rel == CHECKSUMS:
+      continue
+    with (step_dir / rel).open("rb") as f:
+      digests[rel] = hashlib.file_digest(f, "sha256").hexdigest()
   return digests
 
 
@@ -50,25 +49,25 @@ def save(manager: ocp.CheckpointManager, step: int, state, data_iter) -> None:
       data_iter=grain.checkpoint.CheckpointSave(data_iter)))
   manager.wait_until_finished()
   if jax.process_index() == 0:
-    step_dir = os.path.join(str(manager.directory), str(step))
-    if os.path.isdir(step_dir):
-      with open(os.path.join(step_dir, CHECKSUMS), "w") as f:
-        json.dump(_file_digests(step_dir), f, indent=0, sort_keys=True)
+    step_dir = epath.Path(manager.directory) / str(step)
+    if step_dir.is_dir():
+      digests = _file_digests(step_dir)
+      (step_dir / CHECKSUMS).write_text(
+          json.dumps(digests, indent=0, sort_keys=True))
 
 
-def damage(directory: str, step: int) -> str | None:
+def damage(directory, step: int) -> str | None:
   """Why checkpoint `step` does not match its checksums, or None if it does.
 
   A checkpoint without a checksum file (a run killed between commit and
   checksum) cannot be checked here: None, and Orbax's own reading decides.
   """
-  step_dir = os.path.join(directory, str(step))
-  path = os.path.join(step_dir, CHECKSUMS)
-  if not os.path.exists(path):
+  step_dir = paths.resolve(directory) / str(step)
+  path = step_dir / CHECKSUMS
+  if not path.exists():
     return None
   try:
-    with open(path) as f:
-      expected = json.load(f)
+    expected = json.loads(path.read_text())
   except (OSError, ValueError):
     return f"unreadable {CHECKSUMS}"
   actual = _file_digests(step_dir)
@@ -90,13 +89,16 @@ def _restore(manager, step, state, data_iter):
   return manager.restore(step, args=ocp.args.Composite(**items))["state"]
 
 
-def _move_aside(directory: str, step: int) -> None:
-  """Renames a damaged step out of Orbax's sight, keeping it for inspection."""
-  source = os.path.join(directory, str(step))
-  target, n = f"{source}.damaged", 1
-  while os.path.exists(target):
-    target, n = f"{source}.damaged{n}", n + 1
-  os.rename(source, target)
+def _move_aside(directory, step: int) -> None:
+  """Renames a damaged step out of Orbax's sight, keeping it for inspection.
+
+  On an object store a rename is a copy of every object, then a delete.
+  """
+  source = paths.resolve(directory) / str(step)
+  target, n = source.parent / f"{step}.damaged", 1
+  while target.exists():
+    target, n = source.parent / f"{step}.damaged{n}", n + 1
+  source.rename(target)
 
 
 def restore_latest(manager: ocp.CheckpointManager, state, data_iter=None, *,
@@ -112,7 +114,7 @@ def restore_latest(manager: ocp.CheckpointManager, state, data_iter=None, *,
   steps = sorted(manager.all_steps(), reverse=True)
   damaged = []
   for step in steps:
-    reason = damage(str(manager.directory), step)
+    reason = damage(manager.directory, step)
     if reason is None:
       try:
         restored = _restore(manager, step, state, data_iter)
@@ -126,7 +128,7 @@ def restore_latest(manager: ocp.CheckpointManager, state, data_iter=None, *,
     if damaged and move_damaged:
       if jax.process_index() == 0:
         for bad in damaged:
-          _move_aside(str(manager.directory), bad)
+          _move_aside(manager.directory, bad)
       if jax.process_count() > 1:
         from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
         multihost_utils.sync_global_devices("jaxbip_move_damaged")

@@ -1,6 +1,8 @@
 """One logging path: absl logs plus TensorBoard event files (no TensorFlow).
 
 Only process 0 writes event files; every process may call the writer.
+A gs:// logdir is written by tensorboardX through google-cloud-storage: each
+flush re-uploads the event file, and only `close()` uploads the last events.
 """
 
 import logging as pylogging
@@ -17,7 +19,7 @@ class MetricWriter:
     self._writer = None
     if jax.process_index() == 0:
       import tensorboardX  # pylint: disable=g-import-not-at-top
-      self._writer = tensorboardX.SummaryWriter(logdir, flush_secs=30)
+      self._writer = tensorboardX.SummaryWriter(str(logdir), flush_secs=30)
 
   def write_scalars(self, step: int, scalars: dict[str, float]) -> None:
     if self._writer is None:
@@ -35,8 +37,21 @@ class MetricWriter:
       self._writer.flush()
 
   def close(self) -> None:
-    if self._writer is not None:
-      self._writer.close()
+    """Writes everything out; later calls do nothing."""
+    if self._writer is None:
+      return
+    writer, self._writer = self._writer, None
+    records = [getattr(getattr(getattr(
+        w.event_writer, "_ev_writer", None), "_py_recordio_writer", None),
+                       "_writer", None)
+               for w in (writer.all_writers or {}).values()]
+    writer.close()
+    # tensorboardX's GCS record writers upload again from __del__ at
+    # interpreter exit, when the bucket may be out of reach (a test's
+    # emulator: 120 s of retries). Their data is uploaded by now.
+    for record in records:
+      if type(record).__name__ == "GCSRecordWriter":
+        record.close = lambda: None
 
 
 def format_duration(seconds: float) -> str:
