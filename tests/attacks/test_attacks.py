@@ -128,3 +128,30 @@ def test_forge_distill_and_detect_write_their_files(workdir):
     assert all(key in row for row in result["results"])
     with open(os.path.join(workdir, "attacks", f"{name}.json")) as f:
       assert json.load(f)["attack"] == name
+
+
+def test_attack_all_runs_every_attack_then_the_scorecard(trained_run,
+                                                        tmp_path):
+  import shutil  # pylint: disable=g-import-not-at-top
+  workdir = str(tmp_path / "run")
+  shutil.copytree(trained_run, workdir)
+  proc = _cli(f"--workdir={workdir}", "--attack=all",
+              "--config.attack.fractions=0.05", "--config.attack.epochs=1",
+              "--config.attack.seeds=1", "--config.attack.early_stopping=False",
+              "--config.attack.forge_steps=2",
+              "--config.attack.distill_fraction=0.05",
+              "--config.attack.distill_epochs=1",
+              "--config.attack.detect_epochs=1",
+              "--config.attack.prune_rates=0,0.5",
+              "--config.attack.fineprune_rates=0.5",
+              "--config.attack.jpeg_qualities=75",
+              "--config.attack.resize_scales=0.5")
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  for name in attacks.NAMES:
+    assert os.path.exists(os.path.join(workdir, "attacks", f"{name}.json"))
+  md = open(os.path.join(workdir, "robustness.md")).read()
+  assert proc.stdout.strip().splitlines()[-1].endswith("robustness.md")
+  scorecard = md.split("## Scorecard")[1].split("## Attacks")[0]
+  for name in attacks.NAMES:
+    assert f"| {name} |" in scorecard, name
+  assert os.path.exists(os.path.join(workdir, "robustness.png"))
