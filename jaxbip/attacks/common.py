@@ -113,9 +113,9 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
   or target distributions; `mask` (a params-shaped tree of 0/1) keeps pruned
   weights at zero. With `validation` = (images, labels), the pirate trains
   as long as it helps: after each epoch it scores the held-out images and
-  keeps the best epoch's variables, stopping after `patience` epochs without
-  a gain (`epochs` is then the most it trains). Returns (variables, epochs
-  trained, chosen epoch).
+  keeps the best epoch's variables; with `patience` > 0 it stops after that
+  many epochs without a gain (`epochs` is then the most it trains), with 0
+  it trains all `epochs`. Returns (variables, epochs trained, chosen epoch).
   """
   tx, step = _trainer(classifier, float(learning_rate))
   params, batch_stats = variables["params"], variables["batch_stats"]
@@ -137,7 +137,7 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
       acc = accuracy(classifier, current, *validation)
       if acc > best_acc:
         best, best_acc, best_epoch = current, acc, epoch
-      elif epoch - best_epoch >= patience:
+      elif patience and epoch - best_epoch >= patience:
         break
   if validation is None:
     return {"params": params, "batch_stats": batch_stats}, epoch, epoch
