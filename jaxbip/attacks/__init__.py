@@ -34,7 +34,7 @@ def default_config() -> ml_collections.ConfigDict:
   # active on plain data), then fine-tuning on `fineprune_fraction` data.
   cfg.fineprune_rates = (0.25, 0.5, 0.75)
   cfg.fineprune_fraction = 0.05
-  cfg.jpeg_qualities = (90, 70, 50, 30)
+  cfg.jpeg_qualities = (90, 75, 70, 50, 30)
   cfg.noise_stds = (2.0, 5.0, 10.0)  # Gaussian noise, 0-255 units.
   cfg.blur_sigmas = (0.5, 1.0)  # Gaussian blur, pixels.
   cfg.resize_scales = (0.75, 0.5)  # Down- then up-sampling (bilinear).
