@@ -72,6 +72,19 @@ def _create(path: epath.Path, data: bytes) -> bool:
   return True
 
 
+def _rewrite(path: epath.Path, data: bytes) -> None:
+  """Replaces the lock's content so that a reader never sees it half
+  written: an object store's write is atomic; a local file is written
+  beside it and renamed over it."""
+  if paths.is_remote(path):
+    path.write_bytes(data)
+    return
+  tmp = f"{path}.{os.getpid()}.tmp"
+  with open(tmp, "wb") as f:
+    f.write(data)
+  os.replace(tmp, path)
+
+
 def _read(path: epath.Path) -> dict | None:
   """The lock's content; None when it is gone; {} when it is unreadable."""
   try:
@@ -167,7 +180,7 @@ class WorkdirLock:
                       self.path, _holder(held or {}))
         return
       try:
-        self.path.write_bytes(self._content())
+        _rewrite(self.path, self._content())
       except OSError as e:  # A network blip: the next beat tries again.
         logging.warning("Could not refresh the lock %s: %s", self.path, e)
 
