@@ -238,32 +238,44 @@ def _scorecard_lines(verdicts) -> list[str]:
   return lines + [""]
 
 
-def _scorecard_plot(path: str, verdicts) -> bool:
-  """robustness.png: each criterion's worst case as a share of its
-  threshold, green where it holds, red where it is broken."""
+def _severity(v) -> float:
+  """How far the worst case goes toward breaking its criterion: 1 at the
+  threshold, above 1 broken (criteria have different units: points,
+  accuracies, shares)."""
+  if v.higher_is_better:
+    return v.threshold / v.worst if v.worst > 0 else float("inf")
+  return v.worst / v.threshold if v.threshold > 0 else float(v.worst > 0)
+
+
+def _scorecard_plot(path, verdicts) -> bool:
+  """robustness.png: each criterion's worst case over its threshold (1:
+  at the threshold), green where it holds, red where it is broken, the
+  value itself written beside the bar."""
   if not verdicts:
     return False
   # pylint: disable=g-import-not-at-top
   from matplotlib import figure
   from matplotlib.backends import backend_agg
   # pylint: enable=g-import-not-at-top
-  fig = figure.Figure(figsize=(7.5, 0.5 + 0.45 * len(verdicts)))
+  cap = 4.0
+  fig = figure.Figure(figsize=(10, 0.9 + 0.42 * len(verdicts)))
   backend_agg.FigureCanvasAgg(fig)
   ax = fig.add_subplot()
-  labels, values, colors = [], [], []
-  for v in verdicts:
-    labels.append(f"{v.attack}: {v.criterion}")
-    values.append(v.worst)
-    colors.append("tab:green" if v.holds else "tab:red")
   ys = list(range(len(verdicts)))[::-1]
-  ax.barh(ys, values, color=colors)
   for y, v in zip(ys, verdicts):
-    ax.plot([v.threshold, v.threshold], [y - 0.4, y + 0.4], color="black")
-    ax.text(v.worst, y, f" {v.worst:.3g}{v.unit}", va="center",
-            fontsize="small")
+    width = min(max(_severity(v), 0.03), cap)  # A sliver when far from it.
+    ax.barh(y, width, color="tab:green" if v.holds else "tab:red")
+    sign = ">=" if v.higher_is_better else "<="
+    ax.text(min(width, cap) + 0.05, y,
+            f"{v.worst:.3g}{v.unit} (wants {sign} {v.threshold:g})",
+            va="center", fontsize="small")
+  ax.axvline(1.0, color="black", linewidth=1)
+  ax.set_xlim(0.0, cap + 2.8)
   ax.set_yticks(ys)
-  ax.set_yticklabels(labels, fontsize="small")
-  ax.set_xlabel("worst case (bars) and threshold (black line)")
+  ax.set_yticklabels([f"{v.attack}: {v.criterion}" for v in verdicts],
+                     fontsize="small")
+  ax.set_xlabel(f"worst case relative to its threshold (1: at it; "
+                f"> 1: broken; bars end at {cap:g})")
   ax.set_title("Scorecard: green holds, red broken")
   fig.tight_layout()
   run_report.save_figure(fig, path)
