@@ -186,15 +186,8 @@ def _scratch_accuracy(run, cfg, test, images, labels, seed, *, epochs,
                       early_stopping):
   classifier = run.protected.classifier
   init = fresh_variables(classifier, run.config.data.image_size, seed)
-  kwargs = dict(epochs=epochs, batch_size=int(cfg.batch_size),
-                learning_rate=cfg.learning_rate, seed=seed)
-  if early_stopping:
-    (x, y), val = held_out(images, labels, seed)
-    trained, _, _ = train_classifier(classifier, init, x, y, validation=val,
-                                     patience=int(cfg.patience), **kwargs)
-  else:
-    trained, _, _ = train_classifier(classifier, init, images, labels,
-                                     **kwargs)
+  trained = pirate_training(classifier, init, images, labels, cfg, seed,
+                            epochs=epochs, early_stopping=early_stopping)
   return accuracy(classifier, trained, test.images, test.labels)
 
 
@@ -202,7 +195,8 @@ def pirate_training(classifier, start, images, labels, cfg, seed: int, *,
                     epochs: int, early_stopping: bool, mask=None):
   """The pirate's training from `start` on its data: the fixed budget of
   `epochs`, or as long as it helps (at most cfg.max_epochs, a held-out
-  tenth), like `scratch_accuracy`. Returns the trained variables."""
+  tenth); `scratch_accuracy` trains its reference with it too. Returns the
+  trained variables."""
   kwargs = dict(batch_size=int(cfg.batch_size),
                 learning_rate=cfg.learning_rate, seed=seed, mask=mask)
   if early_stopping:
