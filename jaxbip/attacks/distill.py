@@ -52,6 +52,8 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   # Host copy: the student trains on one device, not replicated over the mesh.
   teacher_vars = sharding.to_host(run.state.classifier_variables)
   size = run.config.data.image_size
+  # The deployed model's answers on the test images: the same every seed.
+  teacher_plain = steps.predict_classes(teacher, teacher_vars, test.images)
   per_seed = []
   for seed in common.seeds(cfg):
     # The pirate's queries: plain train images; the only supervision of the
@@ -91,7 +93,6 @@ def attack(run, cfg, test: common.TestSet) -> dict:
                                       true_labels, seed, once)
     student = once(False)
     student_plain = steps.predict_classes(teacher, student, test.images)
-    teacher_plain = steps.predict_classes(teacher, teacher_vars, test.images)
     row = {"acc_student": row.pop("acc_unauthorized"),
            "acc_student_on_keyed": row.pop("acc_authorized"),
            **({"acc_student_es": row.pop("acc_unauthorized_es")}
