@@ -100,6 +100,31 @@ def get_config() -> ml_collections.ConfigDict:
   config.loss.w_ssim = 1.0  # 1 - SSIM(x_key, x).
   config.loss.w_bits = 1.0  # BCE(D(x_key), bits), with fingerprints only.
 
+  # Defences against a pirate who holds the weights, trained inside the joint
+  # step (jaxbip/method/defenses.py); both off by default.
+  config.defense = ml_collections.ConfigDict()
+  # Simulated fine-tuning (SOPHON): k updates of a pirate's fine-tuning on
+  # the batch's plain images with true labels; the adapted classifier is
+  # then trained to stay wrong on them (weight * inverse CE). 0: off.
+  config.defense.finetune_steps = 0
+  config.defense.inner_optimizer = "adam"  # The pirate's: "sgd" or "adam".
+  config.defense.inner_lr = 1e-3
+  # False: first-order (the adapted weights' gradient moves the weights);
+  # True: differentiate through the k updates (costs more memory and time).
+  config.defense.second_order = False
+  config.defense.weight = 1.0
+  # A forger in the loop: a second generator learns each step to unlock the
+  # classifier from plain images (residual held to the key's L2 norm); the
+  # classifier is trained to answer its images wrongly (weight * CE to the
+  # mislabel targets).
+  config.defense.forger = ml_collections.ConfigDict()
+  config.defense.forger.model = ""  # A name in GENERATORS; "": no forger.
+  config.defense.forger.learning_rate = 1e-3
+  config.defense.forger.weight = 1.0
+  # Steps between fresh forgers (0: never), so the classifier does not learn
+  # to beat only one forger.
+  config.defense.forger.reinit_every = 0
+
   config.train = ml_collections.ConfigDict()
   config.train.batch_size = 128  # Global batch, split over all devices.
   config.train.num_epochs = 20  # Used when num_steps <= 0.

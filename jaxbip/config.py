@@ -17,6 +17,7 @@ from jaxbip import models
 from jaxbip.data import pipeline
 from jaxbip.data.builders import image_files
 from jaxbip.errors import ConfigError
+from jaxbip.method import defenses
 from jaxbip.method import distortions
 from jaxbip.method import mislabel
 from jaxbip.method import protected
@@ -129,18 +130,21 @@ def validate(config: ml_collections.ConfigDict) -> None:
                       "config.data.path")
 
   _validate_key(config)
+  _validate_defense(config)
 
   n = jax.device_count()
   for path in ("train.batch_size", "eval.batch_size"):
     if _get(config, path) % n:
       raise ConfigError(f"config.{path}={_get(config, path)} is not divisible "
                         f"by the device count {n}")
-  levels = len(models.GENERATORS[config.model.generator].keywords["widths"])
-  multiple = 2**(levels - 1)
-  if config.data.image_size % multiple:
-    raise ConfigError(
-        f"config.data.image_size={config.data.image_size} must be a multiple "
-        f"of {multiple} for generator {config.model.generator}")
+  for name in filter(None, (config.model.generator,
+                            config.defense.forger.model)):
+    levels = len(models.GENERATORS[name].keywords["widths"])
+    multiple = 2**(levels - 1)
+    if config.data.image_size % multiple:
+      raise ConfigError(
+          f"config.data.image_size={config.data.image_size} must be a "
+          f"multiple of {multiple} for generator {name}")
 
 
 def _validate_key(config: ml_collections.ConfigDict) -> None:
@@ -177,6 +181,25 @@ def _validate_key(config: ml_collections.ConfigDict) -> None:
       # bits only the invisibility terms remain, which drive it to zero.
       raise ConfigError("schedule='two_stage' needs fingerprints: set "
                         "config.key.fingerprint_bits > 0")
+
+
+def _validate_defense(config: ml_collections.ConfigDict) -> None:
+  """Simulated fine-tuning and the forger (config.defense)."""
+  steps = config.defense.finetune_steps
+  if not isinstance(steps, int) or steps < 0:
+    raise ConfigError("config.defense.finetune_steps must be an integer >= 0, "
+                      f"got {steps!r}")
+  _one_of(config, "defense.inner_optimizer", defenses.INNER_OPTIMIZERS)
+  _non_negative(config, "defense.weight", "defense.forger.weight",
+                "defense.forger.reinit_every")
+  if steps and config.defense.inner_lr <= 0:
+    raise ConfigError("config.defense.inner_lr must be > 0, got "
+                      f"{config.defense.inner_lr!r}")
+  if config.defense.forger.model:
+    _one_of(config, "defense.forger.model", models.GENERATORS)
+    if config.defense.forger.learning_rate <= 0:
+      raise ConfigError("config.defense.forger.learning_rate must be > 0, "
+                        f"got {config.defense.forger.learning_rate!r}")
 
 
 def check_stages(config: ml_collections.ConfigDict, total_steps: int) -> None:

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxbip.method import classifier_step
 from jaxbip.method import steps
 from jaxbip.runtime import batching
 
@@ -95,7 +96,7 @@ def _trainer(classifier, learning_rate: float):
 
   @jax.jit
   def step(params, batch_stats, opt_state, mask, x, t):
-    params, batch_stats, opt_state, _, _ = steps.classifier_update(
+    params, batch_stats, opt_state, _, _ = classifier_step.classifier_update(
         classifier, tx, params, batch_stats, opt_state, steps.to_float(x), t)
     params = jax.tree.map(lambda p, m: p * m, params, mask)
     return params, batch_stats, opt_state

@@ -124,6 +124,13 @@ def main():
       "dtype": config.train.dtype,
       "loss_terms": {k: config.loss[k] for k in
                      ("w_plain", "w_swap", "w_mse", "w_ssim")},
+      # Simulated fine-tuning and the forger (jaxbip/method/defenses.py).
+      "defense": {
+          "finetune_steps": config.defense.finetune_steps,
+          "inner_optimizer": config.defense.inner_optimizer,
+          "second_order": config.defense.second_order,
+          "forger": config.defense.forger.model,
+      },
       "device_count": jax.device_count(),
       "platform": jax.devices()[0].platform,
   }

@@ -13,6 +13,7 @@ import ml_collections
 import optax
 
 from jaxbip import models
+from jaxbip.method import defenses
 from jaxbip.method import fingerprints
 from jaxbip.method import mislabel as mislabel_lib
 from jaxbip.method import optimizers
@@ -50,6 +51,8 @@ class Protected:
   # steps over which their strength ramps from 0 to 1.
   distortions: tuple[str, ...] = ()
   distortion_ramp_steps: int = 1
+  # Simulated fine-tuning and the forger (defenses.py); off by default.
+  defense: defenses.Defense = defenses.NONE
 
   @property
   def fingerprinted(self) -> bool:
@@ -129,4 +132,6 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
       distortions=tuple(config.key.distortions),
       distortion_ramp_steps=max(1, round(config.key.distortion_ramp
                                          * total_steps)),
+      defense=defenses.build(config, tuned_layers.select(config.model.conv),
+                             DTYPES[config.train.dtype]),
   )

@@ -2,8 +2,9 @@
 
 Each is `(protected, state, batch, rng) -> ...` with `protected` static;
 `jit_train_step` jits them over a ('data',) mesh. Images arrive as uint8 NHWC
-and are scaled on device. `classifier_update` is the one update of the
-classifier alone: the baseline, the pirate's fine-tuning and distillation.
+and are scaled on device. The classifier alone trains through
+classifier_step.classifier_update (the baseline, the pirates of
+jaxbip/attacks, the simulated fine-tuning of defenses.py).
 """
 
 import functools
@@ -13,6 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxbip.method import classifier_step
+from jaxbip.method import defenses
 from jaxbip.method import distortions
 from jaxbip.method import fingerprints
 from jaxbip.method import image_metrics
@@ -25,6 +28,7 @@ from jaxbip.runtime import sharding
 # (fold_in(rng, i) is the i-th key of a split), so 2 is a fresh stream.
 _USERS_STREAM = 2
 _DISTORT_STREAM = 3
+_FORGER_STREAM = 4
 
 
 def to_float(images: jax.Array) -> jax.Array:
@@ -97,6 +101,11 @@ def train_step(protected, state: TrainState, batch, rng):
   loss = CE(f(x_key), y) + w_plain CE(f(x), m(y)) + w_swap CE(f(x_swap), m(y))
          + w_mse mean(r^2) + w_ssim (1 - SSIM(x_key, x))
          [+ w_bits BCE(D(x_key), bits of the image's user)]
+  [+ defense.weight ICE(f adapted by k steps of fine-tuning on (x, y), x, y)]
+  [+ defense.forger.weight CE(f(x_forged), m(y))]
+
+  defenses.py has the two defences; the forger then takes one step of its
+  own against the classifier as it was before this step.
 
   With `config.key.distortions`, the classifier sees each view through the
   image's drawn distortion (method/distortions.py).
@@ -119,6 +128,7 @@ def train_step(protected, state: TrainState, batch, rng):
   users = (jax.random.randint(rng_users, y.shape, 0, protected.num_users)
            if protected.fingerprinted else None)
   two_stage = protected.schedule == "two_stage"
+  defense = protected.defense
   strength = jnp.minimum(1.0, (state.step + 1).astype(jnp.float32)
                          / protected.distortion_ramp_steps)
   distort = distortions.distort(x, rng_distort, protected.distortions,
@@ -136,13 +146,19 @@ def train_step(protected, state: TrainState, batch, rng):
     # The same distortion of each image in every view (none when off): the
     # key must survive it, the plain and swap views stay wrong under it.
     views = [distort(v) for v in views]
+    # The key's norm after clipping, per image: what the forger may spend.
+    key_norm = jax.lax.stop_gradient(image_metrics.l2(x_key, x))
+    if defense.has_forger:  # The forger's images as it crafted them.
+      views.append(jax.lax.stop_gradient(defenses.forged_images(
+          defense, state.forger_params, x, key_norm)))
     # One classifier call on all views: BatchNorm statistics then mix keyed
     # and plain images, as they will be mixed at test time.
     logits, updates = protected.classifier.apply(
         {"params": classifier_params, "batch_stats": state.batch_stats},
         stack_views(views), train=True, mutable=["batch_stats"])
-    logits = dict(zip(("key", "plain", "swap"),
-                      split_views(logits, len(views))))
+    names = ("key", "plain") + (("swap",) if w.swap > 0 else ()) + (
+        ("forged",) if defense.has_forger else ())
+    logits = dict(zip(names, split_views(logits, len(views))))
     terms = {
         "ce_key": optax.softmax_cross_entropy(logits["key"], y_true).mean(),
         "ce_plain": optax.softmax_cross_entropy(logits["plain"],
@@ -161,12 +177,21 @@ def train_step(protected, state: TrainState, batch, rng):
       terms["bce_bits"], terms["bit_acc"] = _fingerprint_terms(
           protected, generator_params, x_key, users)
       loss += w.bits * terms["bce_bits"]
-    return loss, (updates["batch_stats"], terms, logits, x_key)
+    if defense.has_forger:
+      terms["ce_forged"] = optax.softmax_cross_entropy(logits["forged"],
+                                                       y_wrong).mean()
+      loss += defense.forger_weight * terms["ce_forged"]
+    if defense.simulates_finetuning:
+      # The pirate fine-tunes on plain images as they are, undistorted.
+      terms["ice_finetuned"], terms["acc_finetuned"] = defenses.finetune_loss(
+          protected, classifier_params, state.batch_stats, x, y)
+      loss += defense.finetune_weight * terms["ice_finetuned"]
+    return loss, (updates["batch_stats"], terms, logits, x_key, key_norm)
 
   (loss, aux), (c_grads, g_grads) = jax.value_and_grad(
       loss_fn, argnums=(0, 1), has_aux=True)(
           state.classifier_params, state.generator_params)
-  batch_stats, terms, logits, x_key = aux
+  batch_stats, terms, logits, x_key, key_norm = aux
   c_updates, c_opt = protected.classifier_tx.update(
       c_grads, state.classifier_opt_state, state.classifier_params)
   g_updates, g_opt = protected.generator_tx.update(
@@ -189,6 +214,13 @@ def train_step(protected, state: TrainState, batch, rng):
         k: _select(stage1, getattr(new_state, k), getattr(state, k))
         for k in ("generator_params", "generator_opt_state")
     })
+  if defense.has_forger:
+    forged_state, _ = defenses.forger_update(
+        protected, state, x, y, key_norm,
+        jax.random.fold_in(rng, _FORGER_STREAM))
+    new_state = new_state.replace(
+        forger_params=forged_state.forger_params,
+        forger_opt_state=forged_state.forger_opt_state)
   metrics = {
       "loss": loss,
       **terms,
@@ -198,39 +230,15 @@ def train_step(protected, state: TrainState, batch, rng):
   return new_state, metrics
 
 
-def classifier_update(classifier, tx, params, batch_stats, opt_state, x,
-                      targets):
-  """One optimiser step of the classifier alone: CE(f(x), targets).
-
-  `x` in [0, 1]; `targets` integer labels (B,) or target distributions
-  (B, K). BatchNorm runs in train mode and its statistics are updated.
-  Returns (params, batch_stats, opt_state, loss, logits).
-  """
-  def loss_fn(p):
-    logits, updates = classifier.apply(
-        {"params": p, "batch_stats": batch_stats}, x, train=True,
-        mutable=["batch_stats"])
-    if targets.ndim == 1:
-      loss = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
-    else:
-      loss = optax.softmax_cross_entropy(logits.astype(jnp.float32), targets)
-    return loss.mean(), (updates["batch_stats"], logits)
-
-  (loss, (batch_stats, logits)), grads = jax.value_and_grad(
-      loss_fn, has_aux=True)(params)
-  updates, opt_state = tx.update(grads, opt_state, params)
-  params = optax.apply_updates(params, updates)
-  return params, batch_stats, opt_state, loss, logits
-
-
 def baseline_step(protected, state: TrainState, batch, rng):
   """The unprotected control: plain CE on plain images, classifier only."""
   del rng  # Deterministic: kept for the common step signature.
   y = batch["label"]
-  params, batch_stats, opt_state, loss, logits = classifier_update(
-      protected.classifier, protected.classifier_tx, state.classifier_params,
-      state.batch_stats, state.classifier_opt_state,
-      to_float(batch["image"]), y)
+  params, batch_stats, opt_state, loss, logits = (
+      classifier_step.classifier_update(
+          protected.classifier, protected.classifier_tx,
+          state.classifier_params, state.batch_stats,
+          state.classifier_opt_state, to_float(batch["image"]), y))
   new_state = state.replace(
       step=state.step + 1,
       classifier_params=params,

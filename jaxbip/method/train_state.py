@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from jaxbip.method import defenses
 from jaxbip.runtime import platform
 from jaxbip.runtime import sharding
 
@@ -14,6 +15,8 @@ PyTree = Any
 
 # Independent RNG streams derived from config.seed (jax.random.fold_in tags).
 INIT_STREAM, TRAIN_STREAM, EVAL_STREAM = 0, 1, 2
+# fold_in tag of the forger's init within the init stream (split uses 0, 1).
+FORGER_INIT_TAG = 2
 
 
 def rng_stream(config: ml_collections.ConfigDict, stream: int) -> jax.Array:
@@ -30,6 +33,9 @@ class TrainState:
   generator_params: PyTree
   classifier_opt_state: PyTree
   generator_opt_state: PyTree
+  # The in-step forger of defenses.py; None when the defence is off.
+  forger_params: PyTree = None
+  forger_opt_state: PyTree = None
 
   @property
   def classifier_variables(self) -> dict:
@@ -49,6 +55,12 @@ def create_train_state(protected, rng: jax.Array,
   dummy = jnp.zeros((1, *image_shape), jnp.float32)
   variables = protected.classifier.init(rng_c, dummy, train=False)
   generator_params = protected.generator.init(rng_g, dummy)["params"]
+  forger_params = forger_opt_state = None
+  if protected.defense.has_forger:
+    # A stream of its own: the two networks draw exactly as without it.
+    forger_params, forger_opt_state = defenses.init_forger(
+        protected.defense, jax.random.fold_in(rng, FORGER_INIT_TAG),
+        image_shape)
   return TrainState(
       step=jnp.zeros((), jnp.int32),
       classifier_params=variables["params"],
@@ -56,6 +68,8 @@ def create_train_state(protected, rng: jax.Array,
       generator_params=generator_params,
       classifier_opt_state=protected.classifier_tx.init(variables["params"]),
       generator_opt_state=protected.generator_tx.init(generator_params),
+      forger_params=forger_params,
+      forger_opt_state=forger_opt_state,
   )
 
 

@@ -43,6 +43,16 @@ def test_synthetic_step_prints_one_json_line_with_flops():
   assert result["params_classifier"] > 0 and result["params_generator"] > 0
 
 
+def test_the_json_line_names_the_defences_it_timed():
+  proc = _benchmark("--config.defense.finetune_steps=2",
+                    "--config.defense.forger.model=UNetTiny")
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  result = json.loads(proc.stdout.strip().splitlines()[-1])
+  assert result["defense"] == {"finetune_steps": 2, "inner_optimizer": "adam",
+                               "second_order": False, "forger": "UNetTiny"}
+  assert result["images_per_sec"] > 0
+
+
 def test_input_only_times_each_worker_count(data_dir):
   env_proc = subprocess.run(
       [sys.executable, "-m", "jaxbip.cli.benchmark", "--config=configs/tiny.py",

@@ -150,9 +150,18 @@ def test_sigterm_checkpoints_exits_zero_and_resumes(tmp_path):
     assert json.load(f)["steps"] == 300
 
 
-def test_sigkill_and_restart_give_the_uninterrupted_parameters(tmp_path):
+# Both defences: simulated fine-tuning, and a forger re-initialised at step
+# 14, after the kill (its state must come back from checkpoint 10 exactly).
+DEFENDED = ("--config.defense.finetune_steps=2",
+            "--config.defense.forger.model=UNetTiny",
+            "--config.defense.forger.reinit_every=7")
+
+
+@pytest.mark.parametrize("extra", [(), DEFENDED], ids=["plain", "defended"])
+def test_sigkill_and_restart_give_the_uninterrupted_parameters(tmp_path,
+                                                               extra):
   args = ("--config.train.num_steps=40", "--config.train.log_every=1",
-          "--config.train.checkpoint_every=10")
+          "--config.train.checkpoint_every=10", *extra)
   reference = str(tmp_path / "reference")
   proc = _start(reference, *args)
   out = _finish(proc)
