@@ -192,6 +192,11 @@ def _validate_defense(config: ml_collections.ConfigDict) -> None:
   _one_of(config, "defense.inner_optimizer", defenses.INNER_OPTIMIZERS)
   _non_negative(config, "defense.weight", "defense.forger.weight",
                 "defense.forger.reinit_every")
+  if steps and config.train.batch_size % 2:
+    raise ConfigError(
+        f"config.train.batch_size={config.train.batch_size} must be even with "
+        "config.defense.finetune_steps > 0 (half the batch is fine-tuned on, "
+        "half scored)")
   if steps and config.defense.inner_lr <= 0:
     raise ConfigError("config.defense.inner_lr must be > 0, got "
                       f"{config.defense.inner_lr!r}")

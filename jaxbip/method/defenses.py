@@ -1,9 +1,9 @@
 """Defences against a pirate who holds the weights, trained in the joint step.
 
 Simulated fine-tuning (after SOPHON, IEEE S&P 2024): inside the step, k
-updates of the pirate's fine-tuning of the classifier on the batch's plain
-images with their true labels (`lax.scan`), then a loss on the adapted
-classifier that keeps it wrong on them. First-order by default (the adapted
+updates of the pirate's fine-tuning of the classifier on half of the batch's
+plain images with their true labels (`lax.scan`), then a loss on the adapted
+classifier that keeps it wrong on the other half. First-order by default (the adapted
 weights' gradient is applied to the weights themselves, as first-order MAML
 does); `second_order` differentiates through the k updates.
 
@@ -128,18 +128,31 @@ def inverse_cross_entropy(logits, labels):
   return jnp.mean(jax.nn.logsumexp(logits, -1) - jax.nn.logsumexp(wrong, -1))
 
 
+def split_pairs(x):
+  """Images 0, 2, 4, ... and 1, 3, 5, ...: each device splits its own shard."""
+  pairs = x.reshape((-1, 2) + x.shape[1:])
+  return pairs[:, 0], pairs[:, 1]
+
+
 def finetune_loss(protected, classifier_params, batch_stats, x, y):
-  """Inverse CE of the classifier after the simulated fine-tuning on (x, y),
-  and the accuracy the adapted classifier reaches on x."""
+  """Inverse CE, on the other half of the batch, of the classifier after the
+  simulated fine-tuning on one half; and the adapted classifier's accuracy
+  there.
+
+  As in MAML, the images scored are not those fine-tuned on: on the same
+  ones, k updates memorise the batch, and the loss would fight memorisation
+  instead of what the pirate gains on images it has not seen.
+  """
   d = protected.defense
+  (x_tune, x_score), (y_tune, y_score) = split_pairs(x), split_pairs(y)
   adapted, stats, _ = finetune(
-      protected.classifier, d.inner_tx, classifier_params, batch_stats, x, y,
-      d.finetune_steps, second_order=d.second_order)
+      protected.classifier, d.inner_tx, classifier_params, batch_stats,
+      x_tune, y_tune, d.finetune_steps, second_order=d.second_order)
   logits, _ = protected.classifier.apply(
-      {"params": adapted, "batch_stats": stats}, x, train=True,
+      {"params": adapted, "batch_stats": stats}, x_score, train=True,
       mutable=["batch_stats"])
-  return (inverse_cross_entropy(logits, y),
-          jnp.mean(jnp.argmax(logits, -1) == y))
+  return (inverse_cross_entropy(logits, y_score),
+          jnp.mean(jnp.argmax(logits, -1) == y_score))
 
 
 def init_forger(defense: Defense, rng, image_shape):

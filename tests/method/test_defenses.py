@@ -188,6 +188,20 @@ def test_step_with_both_defences_compiles_once_and_trains_all_three(setup):
   assert config.defense.forger.reinit_every == 2
 
 
+def test_scored_images_are_not_those_fine_tuned_on():
+  x = jnp.arange(8.0)
+  tune, score = defenses.split_pairs(x)
+  np.testing.assert_array_equal(tune, [0, 2, 4, 6])
+  np.testing.assert_array_equal(score, [1, 3, 5, 7])
+
+
+def test_odd_batch_with_simulated_fine_tuning_fails_naming_it(tiny_config):
+  tiny_config.defense.finetune_steps = 1
+  tiny_config.train.batch_size = 15
+  with pytest.raises(errors.ConfigError, match="must be even"):
+    config_lib.validate(tiny_config)
+
+
 def test_off_by_default_the_step_is_unchanged(tiny_config):
   protected = protected_lib.build(tiny_config, 10, 6)
   assert not protected.defense.simulates_finetuning
@@ -199,9 +213,11 @@ def test_off_by_default_the_step_is_unchanged(tiny_config):
     ("inner_optimizer", "rmsprop", "inner_optimizer"),
     ("forger.model", "NoSuchNet", "forger.model"),
     ("forger.reinit_every", -2, "reinit_every"),
+    ("inner_lr", 0.0, "inner_lr"),
 ])
 def test_bad_defense_settings_fail_naming_the_field(tiny_config, field, value,
                                                     match):
+  tiny_config.defense.finetune_steps = 1  # inner_lr is checked only then.
   section = tiny_config.defense
   *parents, leaf = field.split(".")
   for parent in parents:
