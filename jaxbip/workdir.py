@@ -46,6 +46,10 @@ KEYED_EXAMPLES = "keyed_examples.png"
 EVAL = "eval.json"
 ATTACKS = "attacks"
 ROBUSTNESS = "robustness.md"
+# jaxbip-seeds: one run per seed under WORKDIR, and their table.
+SEED_RUN = "seed_{seed}"
+SEEDS = "seeds.json"
+SEEDS_MD = "seeds.md"
 
 
 def resolve(workdir) -> epath.Path:

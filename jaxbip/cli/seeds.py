@@ -1,0 +1,80 @@
+r"""Trains one config over N seeds and writes one table of their spread.
+
+  python -m jaxbip.cli.seeds --config=configs/digits.py \
+      --workdir=runs/digits_seeds --seeds=3
+  python -m jaxbip.cli.seeds --config=configs/digits.py \
+      --workdir=runs/digits_seeds --seeds=3 --attacks   # + each scorecard
+
+Seed S (config.seed, config.seed + 1, ...) trains into WORKDIR/seed_S (and
+resumes there, as jaxbip-train does; a finished run, or attack, is kept). Then WORKDIR/seeds.md and seeds.json:
+mean, min and max of every headline metric, each run's params_sha256 and,
+with --attacks (`--attack=all` on each run), its scorecard.
+"""
+
+from absl import flags
+from absl import logging
+from etils import epath
+from ml_collections import config_flags
+
+from jaxbip import attacks
+from jaxbip import errors
+from jaxbip import train
+from jaxbip import workdir as workdir_lib
+from jaxbip.cli import command
+from jaxbip.reports import robustness
+from jaxbip.reports import seed_table
+
+FLAGS = flags.FLAGS
+
+
+def _define_flags():
+  flags.DEFINE_string("workdir", None, "Where the runs (seed_S/) and the "
+                      "table go.")
+  config_flags.DEFINE_config_file("config", None,
+                                  "A config file under configs/.",
+                                  lock_config=True)
+  flags.DEFINE_integer("seeds", 3, "Training seeds: config.seed + 0..N-1.")
+  flags.DEFINE_bool("attacks", False, "Also run every attack on each run "
+                    "(default attack settings) and table its scorecard.")
+  flags.mark_flags_as_required(["config", "workdir"])
+
+
+def _platform_config():
+  config = command.loaded_config(FLAGS.config)
+  return config, (config.train.batch_size, config.eval.batch_size)
+
+
+def main():
+  if FLAGS.seeds < 1:
+    raise errors.UserError(f"--seeds must be >= 1, got {FLAGS.seeds}")
+  # Its parent must exist, as for jaxbip-train; the runs go inside it.
+  train.check_workdir(FLAGS.workdir).mkdir(exist_ok=True)
+  base = FLAGS.config.seed
+  seeds = range(base, base + FLAGS.seeds)
+  for i, seed in enumerate(seeds):
+    config = FLAGS.config.copy_and_resolve_references()
+    config.seed = seed
+    run = str(seed_table.run_dir(FLAGS.workdir, seed))
+    if (epath.Path(run) / workdir_lib.REPORT).exists():
+      logging.info("seed %d (%d of %d): finished in %s, kept", seed, i + 1,
+                   len(seeds), run)
+    else:
+      logging.info("seed %d (%d of %d) -> %s", seed, i + 1, len(seeds), run)
+      train.train_and_evaluate(config, run)
+    if FLAGS.attacks:
+      for name in attacks.NAMES:
+        if not workdir_lib.attack_file(run, name).exists():
+          attacks.run_attack(run, name, attacks.default_config())
+      robustness.write_robustness(run)
+  path = seed_table.write(FLAGS.workdir,
+                          seed_table.summarise(FLAGS.workdir, seeds))
+  print(f"Seeds table: {path}")
+
+
+def run():
+  """Console entry point (jaxbip-seeds)."""
+  command.run(_define_flags, main, platform_config=_platform_config)
+
+
+if __name__ == "__main__":
+  run()

@@ -1,0 +1,93 @@
+"""One table over the training seeds of a config: mean and min-max.
+
+`jaxbip-seeds` (cli/seeds.py) trains WORKDIR/seed_S for each seed S; this
+module reads their report.json files (and their attack results, if any)
+and writes WORKDIR/seeds.json and seeds.md: every headline metric's mean,
+min and max, each run's params_sha256, and each run's scorecard verdicts.
+"""
+
+import json
+
+import numpy as np
+
+from jaxbip import workdir as workdir_lib
+from jaxbip.reports import metrics as metrics_lib
+from jaxbip.reports import robustness
+from jaxbip.reports import scorecard
+
+# The headline metrics, in table order; a run without one (no baseline, no
+# fingerprints) leaves it out.
+HEADLINE = ("acc_authorized", "acc_unauthorized", "acc_baseline", "psnr",
+            "ssim", "linf", "acc_cross_sample", "acc_wrong_key", "bit_acc",
+            "trace_acc")
+
+
+def run_dir(workdir, seed: int):
+  """The run of one seed under a seeds workdir."""
+  return workdir_lib.resolve(workdir) / workdir_lib.SEED_RUN.format(seed=seed)
+
+
+def _verdicts(run) -> list[dict]:
+  attacks, _ = robustness.load_attacks(run)
+  report = workdir_lib.load_report(run)
+  return [{"attack": v.attack, "criterion": v.criterion, "worst": v.worst,
+           "threshold": v.threshold, "holds": v.holds}
+          for v in scorecard.verdicts(attacks,
+                                      int(report.get("num_classes") or 0),
+                                      robustness.format_setting)]
+
+
+def summarise(workdir, seeds) -> dict:
+  """The table of the finished runs of `seeds` under `workdir`."""
+  runs = []
+  for seed in seeds:
+    path = run_dir(workdir, seed)
+    report = workdir_lib.load_report(path)
+    runs.append({
+        "seed": seed,
+        "workdir": str(path),
+        "params_sha256": report.get("params_sha256"),
+        "wall_time_s": report.get("wall_time_s"),
+        "metrics": {k: report["metrics"][k] for k in HEADLINE
+                    if isinstance(report["metrics"].get(k), (int, float))},
+        "scorecard": _verdicts(path),
+    })
+  summary = {}
+  for key in HEADLINE:
+    values = [r["metrics"][key] for r in runs if key in r["metrics"]]
+    if len(values) == len(runs):
+      summary[key] = {"mean": float(np.mean(values)),
+                      "min": float(np.min(values)),
+                      "max": float(np.max(values))}
+  return {"seeds": list(seeds), "metrics": summary, "runs": runs}
+
+
+def _markdown(table: dict) -> list[str]:
+  n = len(table["runs"])
+  lines = [f"# jaxbip: {n} training seeds", "",
+           "| metric | mean | min | max | meaning |", "|---|---|---|---|---|"]
+  for key, s in table["metrics"].items():
+    meaning = (metrics_lib.meaning(key) or ("", ""))[0]
+    lines.append(f"| `{key}` | {s['mean']:.4g} | {s['min']:.4g} | "
+                 f"{s['max']:.4g} | {meaning} |")
+  lines += ["", "| seed | params_sha256 | wall time | scorecard |",
+            "|---|---|---|---|"]
+  for r in table["runs"]:
+    cards = r["scorecard"]
+    held = (f"{sum(c['holds'] for c in cards)}/{len(cards)} hold; broken: "
+            + (", ".join(sorted({c['attack'] for c in cards
+                                 if not c['holds']})) or "none")
+            if cards else "no attacks run")
+    wall = r.get("wall_time_s")
+    lines.append(f"| {r['seed']} | `{(r['params_sha256'] or '')[:12]}` | "
+                 f"{f'{wall / 60:.1f} min' if wall else ''} | {held} |")
+  return lines + [""]
+
+
+def write(workdir, table: dict) -> str:
+  """seeds.json and seeds.md in `workdir`; returns the markdown path."""
+  root = workdir_lib.resolve(workdir)
+  (root / workdir_lib.SEEDS).write_text(json.dumps(table, indent=2))
+  path = root / workdir_lib.SEEDS_MD
+  path.write_text("\n".join(_markdown(table)))
+  return str(path)
