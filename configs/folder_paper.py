@@ -1,0 +1,25 @@
+r"""The paper's recipe (configs/digits_paper.py) on your photo folder.
+
+  python -m jaxbip.main --config=configs/folder_paper.py \
+      --config.data.path=ROOT --workdir=runs/folder_paper
+
+configs/folder.py's data and models with digits_paper.py's schedule: stage 1
+trains the key (generator + bit decoder, 32 bits for 4 users) alone, stage 2
+the classifier alone on the frozen key, each half of twice folder.py's
+epochs. Not yet measured on a photo folder.
+"""
+
+from configs import digits_paper
+from configs import folder
+
+
+def get_config():
+  """folder.py with digits_paper.py's key and two-stage schedule."""
+  config = folder.get_config()
+  paper = digits_paper.get_config()
+  config.key = paper.key
+  config.loss.w_bits = paper.loss.w_bits
+  config.schedule = paper.schedule
+  config.train.stage1_fraction = paper.train.stage1_fraction
+  config.train.num_epochs = 2 * config.train.num_epochs
+  return config
