@@ -139,7 +139,11 @@ def main(argv=None) -> int:
   if not (args.reuse and os.path.exists(os.path.join(workdir,
                                                      "report.json"))):
     print(f"$ {command}", flush=True)
-    proc = subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, check=False)
+    # `python` in the command is this interpreter (its virtualenv).
+    env = dict(os.environ, PATH=os.pathsep.join(
+        (os.path.dirname(sys.executable), os.environ.get("PATH", ""))))
+    proc = subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, env=env,
+                          check=False)
     if proc.returncode:
       print(f"error: the command failed (exit {proc.returncode})",
             file=sys.stderr)
