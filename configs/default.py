@@ -62,6 +62,9 @@ def get_config() -> ml_collections.ConfigDict:
   # A name in jaxbip.models.GENERATORS (StegaStampUNet, UNetSmall).
   config.model.generator = "StegaStampUNet"
   config.model.eps = 0.0  # > 0 bounds the residual by eps * tanh(.).
+  # The generator's decoder: "nearest" x2 + 2x2 conv (StegaStamp's), or
+  # "bilinear" x2 + 3x3 conv (resize-convolution: no checkerboard grid).
+  config.model.upsample = "nearest"
   # How convolutions are computed (same parameters either way): "xla"
   # (lax.conv), "matmul" (im2col + one dot), "onednn" (oneDNN's CPU kernels,
   # built by `make native`), or "auto": on CPU oneDNN when built (one CPU

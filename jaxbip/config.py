@@ -108,6 +108,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _one_of(config, "model.classifier", models.CLASSIFIERS)
   _one_of(config, "model.generator", models.GENERATORS)
   _one_of(config, "model.stem", ("cifar", "imagenet"))
+  _one_of(config, "model.upsample", models.UPSAMPLES)
   _one_of(config, "model.conv", conv_lib.IMPLEMENTATIONS)
   if config.model.conv == "onednn" and not native.built():
     raise ConfigError(

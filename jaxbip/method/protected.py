@@ -71,7 +71,8 @@ def build_generator(config: ml_collections.ConfigDict, **overrides):
   dtype = DTYPES[config.train.dtype]
   bits, num_users = fingerprint_settings(config)
   generator = models.GENERATORS[config.model.generator](
-      eps=config.model.eps, dtype=dtype, fingerprint_bits=bits,
+      eps=config.model.eps, upsample=config.model.upsample, dtype=dtype,
+      fingerprint_bits=bits,
       layers=tuned_layers.select(config.model.conv), **overrides)
   if not bits:
     return generator

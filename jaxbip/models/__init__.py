@@ -6,7 +6,8 @@ from jaxbip.models.fingerprint import (BitDecoder, BitDecoderSmall,
 from jaxbip.models.layers import Layers, PLAIN
 from jaxbip.models.resnet import (ResNet, ResNet18, ResNet34, ResNet50,
                                   ResNet18Narrow, ResNet10Narrow, ResNetTiny)
-from jaxbip.models.unet import KeyGenerator, StegaStampUNet, UNetSmall, UNetTiny
+from jaxbip.models.unet import (KeyGenerator, StegaStampUNet, UNetSmall,
+                                UNetTiny, UPSAMPLES)
 
 # The names a config may use (config.model.classifier / generator,
 # config.key.decoder). The *Tiny ones are smoke-test sizes (configs/tiny.py).

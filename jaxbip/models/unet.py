@@ -1,8 +1,10 @@
 """Key generator: a StegaStamp-style U-Net that writes the residual key.
 
 Encoder: a stride-1 conv, then one stride-2 conv per level. Decoder, per
-level: nearest x2 upsample, 2x2 conv, concatenation with the encoder skip,
-3x3 conv; the last merge also sees the network input (as in StegaStamp /
+level: x2 upsample and a conv (`upsample`: "nearest" + 2x2 conv, as in
+StegaStamp, or "bilinear" + 3x3 conv, the resize-convolution of Odena et al.
+2016, which has no checkerboard), concatenation with the encoder skip, 3x3
+conv; the last merge also sees the network input (as in StegaStamp /
 ISSBA). Output: a 1x1 conv to 3 channels, zero-initialised so the residual is
 exactly zero at step 0, optionally bounded by `eps * tanh`.
 
@@ -22,9 +24,12 @@ import jax.numpy as jnp
 from jaxbip.models import layers as layers_lib
 
 
-def _upsample2x(x):
+UPSAMPLES = ("nearest", "bilinear")
+
+
+def _upsample2x(x, method: str):
   n, h, w, c = x.shape
-  return jax.image.resize(x, (n, 2 * h, 2 * w, c), method="nearest")
+  return jax.image.resize(x, (n, 2 * h, 2 * w, c), method=method)
 
 
 class KeyGenerator(nn.Module):
@@ -38,6 +43,7 @@ class KeyGenerator(nn.Module):
   zero_init_output: bool = True
   dtype: Any = jnp.float32
   fingerprint_bits: int = 0  # > 0: conditioned on a bit string (SSAT).
+  upsample: str = "nearest"  # Or "bilinear" (+ 3x3 conv): see above.
   layers: layers_lib.Layers = layers_lib.PLAIN  # models/layers.py.
 
   @nn.compact
@@ -61,7 +67,9 @@ class KeyGenerator(nn.Module):
       h = nn.relu(conv(width, (3, 3), (2, 2), name=f"down_{i}")(h))
     for i, width in enumerate(reversed(self.widths[:-1])):
       skip = skips.pop()
-      h = nn.relu(conv(width, (2, 2), name=f"up_{i}")(_upsample2x(h)))
+      kernel = (2, 2) if self.upsample == "nearest" else (3, 3)
+      h = nn.relu(conv(width, kernel, name=f"up_{i}")(
+          _upsample2x(h, self.upsample)))
       merged = [skip, h] + ([inputs] if not skips else [])
       if self.layers.concat_conv is not None:
         merge = self.layers.concat_conv(

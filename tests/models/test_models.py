@@ -145,6 +145,24 @@ def test_generator_shape_submodules_and_zero_residual_at_init(name):
   assert np.any(np.asarray(params["down_0"]["kernel"]) != 0)
 
 
+def test_bilinear_upsampling_uses_3x3_convs_under_the_same_names(
+    tiny_config):
+  gen = models.GENERATORS["UNetSmall"](upsample="bilinear")
+  params = platform.run_once(gen.init, jax.random.key(0), _X)["params"]
+  nearest = _generator_params("UNetSmall")
+  assert set(params) == set(nearest)
+  for i in range(_levels("UNetSmall")):
+    assert params[f"up_{i}"]["kernel"].shape[:2] == (3, 3)
+    assert nearest[f"up_{i}"]["kernel"].shape[:2] == (2, 2)
+  tiny_config.model.upsample = "bilinear"
+  from jaxbip.method import protected as protected_lib  # pylint: disable=g-import-not-at-top
+  assert protected_lib.build_generator(tiny_config).upsample == "bilinear"
+  tiny_config.model.upsample = "cubic"
+  from jaxbip import config as config_lib  # pylint: disable=g-import-not-at-top
+  with pytest.raises(config_lib.ConfigError, match="model.upsample"):
+    config_lib.validate(tiny_config)
+
+
 def test_generator_eps_bounds_the_residual():
   eps = 0.01
   params = dict(_generator_params("UNetSmall"))
