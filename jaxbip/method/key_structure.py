@@ -38,13 +38,40 @@ def universality(r: np.ndarray) -> float:
   return float(np.sum(np.square(r.mean(axis=0))) / mean_energy)
 
 
-def spectrum_peak_ratio(r: np.ndarray) -> float:
+def mean_spectrum(r: np.ndarray) -> np.ndarray:
+  """Mean magnitude spectrum of r over images and channels, (H, W), zero
+  frequency at [0, 0] (np.fft order) and set to 0: the residual's mean is
+  not a pattern."""
   spectrum = np.abs(np.fft.fft2(r.astype(np.float64), axes=(1, 2)))
   spectrum = spectrum.mean(axis=(0, 3))
-  spectrum[0, 0] = 0.0  # The residual's mean: not a pattern.
-  values = np.delete(spectrum.ravel(), 0)
+  spectrum[0, 0] = 0.0
+  return spectrum
+
+
+def spectrum_peak_ratio(r: np.ndarray) -> float:
+  values = np.delete(mean_spectrum(r).ravel(), 0)
   median = np.median(values)
   return float(values.max() / median) if median > 0 else 0.0
+
+
+def spectrum_peaks(r: np.ndarray, count: int = 5):
+  """The `count` strongest frequencies of the mean spectrum: a list of
+  (cycles/pixel vertical, horizontal, peak-to-median ratio), strongest
+  first."""
+  spectrum = mean_spectrum(r)
+  h, w = spectrum.shape
+  median = np.median(np.delete(spectrum.ravel(), 0))
+  order = np.argsort(spectrum.ravel())[::-1][:count]
+  freq_y, freq_x = np.fft.fftfreq(h), np.fft.fftfreq(w)
+  return [(float(freq_y[i // w]), float(freq_x[i % w]),
+           float(spectrum.ravel()[i] / median) if median > 0 else 0.0)
+          for i in order]
+
+
+def energy_map(r: np.ndarray) -> np.ndarray:
+  """Mean energy (sum over channels of r^2) per pixel position, (H, W): a
+  key written at the same places on every image shows as fixed dots."""
+  return np.square(r.astype(np.float64)).sum(axis=-1).mean(axis=0)
 
 
 def summary(r: np.ndarray) -> dict[str, float]:

@@ -45,3 +45,30 @@ def test_p99_in_0_255_units():
   assert set(key_structure.summary(_noise())) == {
       "key_top1_energy", "key_p99_255", "key_universality",
       "key_spectrum_peak"}
+
+
+def test_spectrum_peaks_are_at_the_grid_period():
+  # A period-8 grid: harmonics at multiples of 1/8 cycles per pixel.
+  peaks = key_structure.spectrum_peaks(_dot_grid(), count=3)
+  for fy, fx, ratio in peaks:
+    assert (fy * 8) % 1 == 0 and (fx * 8) % 1 == 0
+    assert ratio > 5
+  assert peaks[0][2] >= peaks[-1][2]
+
+
+def test_energy_map_shows_where_the_key_writes():
+  energy = key_structure.energy_map(_dot_grid())
+  assert energy.shape == (32, 32)
+  assert np.all(energy[::8, ::8] > 0)
+  off_grid = np.ones((32, 32), bool)
+  off_grid[::8, ::8] = False
+  assert np.all(energy[off_grid] == 0)
+
+
+def test_energy_share_is_one_for_one_pixel_and_a_hundredth_when_even():
+  single = np.zeros((2, 20, 20, 3))
+  single[:, 3, 7, 1] = 0.2
+  assert key_structure.top1_energy_share(single) == pytest.approx(1.0)
+  # Every pixel the same energy (random signs): exactly its 1% of pixels.
+  signs = np.random.default_rng(0).choice([-1.0, 1.0], (2, 20, 20, 3))
+  assert key_structure.top1_energy_share(0.01 * signs) == pytest.approx(0.01)
