@@ -7,6 +7,7 @@ previous good one is used. The directory may be a gs:// URL: every file
 access here goes through etils.epath.
 """
 
+import dataclasses
 import hashlib
 import json
 
@@ -42,10 +43,27 @@ def _file_digests(step_dir: epath.Path) -> dict[str, str]:
   return digests
 
 
+def _stored(state):
+  """What is written for `state`: a dataclass's fields that are not None.
+
+  So an optional part of the state (the forger of method/defenses.py) is
+  absent from the files when it is off, and checkpoints written before it
+  existed restore into today's state unchanged.
+  """
+  if dataclasses.is_dataclass(state):
+    return {f.name: getattr(state, f.name) for f in dataclasses.fields(state)
+            if getattr(state, f.name) is not None}
+  return state
+
+
+def _from_stored(state, stored):
+  return state.replace(**stored) if dataclasses.is_dataclass(state) else stored
+
+
 def save(manager: ocp.CheckpointManager, step: int, state, data_iter) -> None:
   """Saves and waits for the commit, then records the files' checksums."""
   manager.save(step, args=ocp.args.Composite(
-      state=ocp.args.StandardSave(state),
+      state=ocp.args.StandardSave(_stored(state)),
       data_iter=grain.checkpoint.CheckpointSave(data_iter)))
   manager.wait_until_finished()
   if jax.process_index() == 0:
@@ -82,11 +100,12 @@ def damage(directory, step: int) -> str | None:
 def _restore(manager, step, state, data_iter):
   abstract = jax.tree.map(
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding),
-      state)
+      _stored(state))
   items = {"state": ocp.args.StandardRestore(abstract)}
   if data_iter is not None:
     items["data_iter"] = grain.checkpoint.CheckpointRestore(data_iter)
-  return manager.restore(step, args=ocp.args.Composite(**items))["state"]
+  return _from_stored(
+      state, manager.restore(step, args=ocp.args.Composite(**items))["state"])
 
 
 def _move_aside(directory, step: int) -> None:
