@@ -193,6 +193,11 @@ def _validate_defense(config: ml_collections.ConfigDict) -> None:
   _one_of(config, "defense.inner_optimizer", defenses.INNER_OPTIMIZERS)
   _non_negative(config, "defense.weight", "defense.forger.weight",
                 "defense.forger.reinit_every")
+  if steps and config.defense.second_order and config.model.conv == "onednn":
+    raise ConfigError(
+        "config.defense.second_order differentiates the classifier twice, "
+        "which oneDNN's convolutions cannot: use config.model.conv='auto' "
+        "(XLA's then) or 'xla'")
   if steps and config.train.batch_size % 2:
     raise ConfigError(
         f"config.train.batch_size={config.train.batch_size} must be even with "

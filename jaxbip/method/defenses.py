@@ -60,12 +60,15 @@ class Defense:
 NONE = Defense()
 
 
-def inner_optimizer(name: str, learning_rate: float):
+def inner_optimizer(name: str, learning_rate: float,
+                    second_order: bool = False):
   """The simulated pirate's optimiser, fresh at every step."""
   if name == "sgd":
     return optax.sgd(learning_rate)
   if name == "adam":
-    return optax.adam(learning_rate)
+    # Differentiated through, Adam's sqrt(v) needs eps_root: its gradient at
+    # v = 0 (a weight whose gradient is exactly 0) is otherwise infinite.
+    return optax.adam(learning_rate, eps_root=1e-8 if second_order else 0.0)
   raise ValueError(f"inner optimiser must be one of {INNER_OPTIMIZERS}, "
                    f"got {name!r}")
 
@@ -78,7 +81,8 @@ def build(config: ml_collections.ConfigDict, layers, dtype) -> Defense:
     forger = models.GENERATORS[cfg.forger.model](dtype=dtype, layers=layers)
   return Defense(
       finetune_steps=cfg.finetune_steps,
-      inner_tx=(inner_optimizer(cfg.inner_optimizer, cfg.inner_lr)
+      inner_tx=(inner_optimizer(cfg.inner_optimizer, cfg.inner_lr,
+                                cfg.second_order)
                 if cfg.finetune_steps else None),
       second_order=cfg.second_order,
       finetune_weight=cfg.weight,

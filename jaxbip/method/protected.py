@@ -60,10 +60,12 @@ class Protected:
 
 
 def build_classifier(config: ml_collections.ConfigDict, num_classes: int):
+  # Second-order simulated fine-tuning differentiates it twice.
+  twice = bool(config.defense.finetune_steps and config.defense.second_order)
   return models.CLASSIFIERS[config.model.classifier](
       num_classes=num_classes, stem=config.model.stem,
       dtype=DTYPES[config.train.dtype],
-      layers=tuned_layers.select(config.model.conv))
+      layers=tuned_layers.select(config.model.conv, twice=twice))
 
 
 def build_generator(config: ml_collections.ConfigDict, **overrides):

@@ -14,8 +14,15 @@ from jaxbip.perf import cpu_layers
 from jaxbip.perf import native
 
 
-def select(conv_impl: str) -> layers_lib.Layers:
-  """The `Layers` for `config.model.conv` on this process's backend."""
+def select(conv_impl: str, twice: bool = False) -> layers_lib.Layers:
+  """The `Layers` for `config.model.conv` on this process's backend.
+
+  `twice`: the model is differentiated twice (second-order simulated
+  fine-tuning), which the CPU layers' hand-written gradients (oneDNN's
+  among them) do not support: "auto" then means XLA's own ops.
+  """
+  if twice and conv_impl == "auto":
+    conv_impl = "xla"
   conv = conv_lib.conv_general_dilated(conv_impl)
   if conv_impl in ("auto", "onednn") and jax.default_backend() == "cpu":
     return layers_lib.Layers(conv_general_dilated=conv,
@@ -31,5 +38,7 @@ def uses_onednn(config) -> bool:
   Asked before JAX starts its backend, to run oneDNN on one CPU device
   (runtime/platform.py).
   """
+  if config.model.conv == "auto" and config.defense.second_order:
+    return False  # select(..., twice=True) takes XLA's convolutions.
   return (config.model.conv in ("auto", "onednn")
           and config.train.dtype == "float32" and native.built())

@@ -128,6 +128,19 @@ def test_first_and_second_order_differ_as_they_should(setup):
          rtol=1e-4, atol=1e-6)
 
 
+def test_second_order_through_adam_stays_finite(setup):
+  _, protected, state, batch = setup
+  x, y = steps.to_float(batch["image"]), batch["label"]
+  # Weights with an exactly-zero gradient (sqrt(v) at v = 0): a BatchNorm
+  # scale of 0 cuts its channel's conv kernel off from the loss.
+  params = jax.tree.map(np.array, state.classifier_params)
+  params["stage2_block1"]["bn2"]["scale"][0] = 0.0
+  tx = defenses.inner_optimizer("adam", 1e-2, second_order=True)
+  grads = _outer_grad(protected, tx, state.replace(classifier_params=params),
+                      x, y, second_order=True)
+  assert all(np.all(np.isfinite(g)) for g in jax.tree.leaves(grads))
+
+
 def test_forger_update_moves_only_the_forger(setup):
   _, protected, state, batch = setup
   x, y = steps.to_float(batch["image"]), batch["label"]
@@ -224,4 +237,18 @@ def test_bad_defense_settings_fail_naming_the_field(tiny_config, field, value,
     section = section[parent]
   section[leaf] = value
   with pytest.raises(errors.ConfigError, match=match):
+    config_lib.validate(tiny_config)
+
+
+def test_second_order_takes_ops_it_can_differentiate_twice(tiny_config):
+  from jaxbip.perf import native  # pylint: disable=g-import-not-at-top
+  from jaxbip.perf import tuned_layers  # pylint: disable=g-import-not-at-top
+  assert tuned_layers.select("auto", twice=True) == tuned_layers.select("xla")
+  tiny_config.defense.finetune_steps = 1
+  tiny_config.defense.second_order = True
+  assert not tuned_layers.uses_onednn(tiny_config)
+  if not native.built():
+    pytest.skip("the oneDNN extension is not built")
+  tiny_config.model.conv = "onednn"
+  with pytest.raises(errors.ConfigError, match="differentiates the classifier"):
     config_lib.validate(tiny_config)
