@@ -6,9 +6,10 @@ r"""Trains one config over N seeds and writes one table of their spread.
       --workdir=runs/digits_seeds --seeds=3 --attacks   # + each scorecard
 
 Seed S (config.seed, config.seed + 1, ...) trains into WORKDIR/seed_S (and
-resumes there, as jaxbip-train does; a finished run, or attack, is kept). Then WORKDIR/seeds.md and seeds.json:
-mean, min and max of every headline metric, each run's params_sha256 and,
-with --attacks (`--attack=all` on each run), its scorecard.
+resumes there, as jaxbip-train does; a finished run, or attack, is kept).
+Then WORKDIR/seeds.md and seeds.json: mean, min and max of every headline
+metric, each run's params_sha256 and, with --attacks (`--attack=all` on
+each run), its scorecard.
 """
 
 from absl import flags

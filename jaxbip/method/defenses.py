@@ -2,10 +2,11 @@
 
 Simulated fine-tuning (after SOPHON, IEEE S&P 2024): inside the step, k
 updates of the pirate's fine-tuning of the classifier on half of the batch's
-plain images with their true labels (`lax.scan`), then a loss on the adapted
-classifier that keeps it wrong on the other half. First-order by default (the adapted
-weights' gradient is applied to the weights themselves, as first-order MAML
-does); `second_order` differentiates through the k updates.
+plain images with their true labels (`lax.scan`), then a loss on the
+adapted classifier that keeps it wrong on the other half. First-order by
+default (the adapted weights' gradient is applied to the weights
+themselves, as first-order MAML does); `second_order` differentiates
+through the k updates.
 
 BatchNorm, on purpose: the adapted classifier is scored in train mode, that
 is with the statistics of a batch of plain images. A pirate who fine-tunes
