@@ -19,6 +19,7 @@ def get_config():
   paper = digits_paper.get_config()
   config.key = paper.key
   config.loss.w_bits = paper.loss.w_bits
+  config.loss.w_swap = paper.loss.w_swap
   config.schedule = paper.schedule
   config.train.stage1_fraction = paper.train.stage1_fraction
   config.train.num_epochs = 2 * config.train.num_epochs
