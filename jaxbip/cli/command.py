@@ -17,6 +17,7 @@ from typing import Callable
 
 from absl import app
 from absl import flags
+from ml_collections import config_flags
 
 from jaxbip import errors
 from jaxbip import workdir as workdir_lib
@@ -155,6 +156,29 @@ def print_json_lines(rows) -> None:
   """One JSON object per line on stdout: the output of the file commands."""
   for row in rows:
     print(json.dumps(row))
+
+
+def define_config_flags(workdir_help: str) -> None:
+  """`--workdir` and `--config` (a config file), both required: the flags of
+  the commands that train a config.
+
+  They are defined here, so the caller adopts them
+  (`flags.adopt_module_key_flags(command)`) for its `--help` to list them.
+  """
+  flags.DEFINE_string("workdir", None, workdir_help)
+  config_flags.DEFINE_config_file("config", None,
+                                  "A config file under configs/.",
+                                  lock_config=True)
+  flags.mark_flags_as_required(["config", "workdir"])
+
+
+def config_platform(flag: str = "config"):
+  """`platform_config` of a command that trains the config of `--flag`: the
+  loaded config, with its train and eval batch sizes."""
+  def read():
+    config = loaded_config(getattr(FLAGS, flag))
+    return config, (config.train.batch_size, config.eval.batch_size)
+  return read
 
 
 def run_platform(flag: str = "workdir"):

@@ -15,7 +15,6 @@ each run), its scorecard.
 from absl import flags
 from absl import logging
 from etils import epath
-from ml_collections import config_flags
 
 from jaxbip import attacks
 from jaxbip import errors
@@ -29,20 +28,11 @@ FLAGS = flags.FLAGS
 
 
 def _define_flags():
-  flags.DEFINE_string("workdir", None, "Where the runs (seed_S/) and the "
-                      "table go.")
-  config_flags.DEFINE_config_file("config", None,
-                                  "A config file under configs/.",
-                                  lock_config=True)
+  command.define_config_flags("Where the runs (seed_S/) and the table go.")
+  flags.adopt_module_key_flags(command)  # So --help lists them.
   flags.DEFINE_integer("seeds", 3, "Training seeds: config.seed + 0..N-1.")
   flags.DEFINE_bool("attacks", False, "Also run every attack on each run "
                     "(default attack settings) and table its scorecard.")
-  flags.mark_flags_as_required(["config", "workdir"])
-
-
-def _platform_config():
-  config = command.loaded_config(FLAGS.config)
-  return config, (config.train.batch_size, config.eval.batch_size)
 
 
 def main():
@@ -74,7 +64,7 @@ def main():
 
 def run():
   """Console entry point (jaxbip-seeds)."""
-  command.run(_define_flags, main, platform_config=_platform_config)
+  command.run(_define_flags, main, platform_config=command.config_platform())
 
 
 if __name__ == "__main__":

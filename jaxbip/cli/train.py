@@ -8,7 +8,6 @@ Resumes from WORKDIR when it holds a checkpoint (`jaxbip.train`).
 
 from absl import flags
 import jax
-from ml_collections import config_flags
 
 from jaxbip import train
 from jaxbip.cli import command
@@ -17,17 +16,9 @@ FLAGS = flags.FLAGS
 
 
 def _define_flags():
-  flags.DEFINE_string("workdir", None, "Where checkpoints, logs and the "
-                      "report go; resumes when it has a checkpoint.")
-  config_flags.DEFINE_config_file("config", None,
-                                  "A config file under configs/.",
-                                  lock_config=True)
-  flags.mark_flags_as_required(["config", "workdir"])
-
-
-def _platform_config():
-  config = command.loaded_config(FLAGS.config)
-  return config, (config.train.batch_size, config.eval.batch_size)
+  command.define_config_flags("Where checkpoints, logs and the report go; "
+                              "resumes when it has a checkpoint.")
+  flags.adopt_module_key_flags(command)  # So --help lists them.
 
 
 def main():
@@ -42,7 +33,7 @@ def main():
 
 def run():
   """Console entry point (jaxbip-train)."""
-  command.run(_define_flags, main, platform_config=_platform_config,
+  command.run(_define_flags, main, platform_config=command.config_platform(),
               multiprocess=True)
 
 
