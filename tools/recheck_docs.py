@@ -89,16 +89,13 @@ def measured(workdir: str, source: str) -> dict:
   # pylint: disable=g-import-not-at-top
   from jaxbip import workdir as workdir_lib
   from jaxbip.reports import robustness
-  from jaxbip.reports import scorecard
   # pylint: enable=g-import-not-at-top
-  report = workdir_lib.load_report(workdir)
   if source == "metrics":
+    report = workdir_lib.load_report(workdir)
     return {k: v for k, v in report["metrics"].items()
             if isinstance(v, (int, float))}
-  attacks, _ = robustness.load_attacks(workdir)
-  return {f"{v.attack}: {v.criterion}": v.worst for v in scorecard.verdicts(
-      attacks, int(report.get("num_classes") or 0),
-      robustness.format_setting)}
+  return {f"{v.attack}: {v.criterion}": v.worst
+          for v in robustness.verdicts(workdir)}
 
 
 def _head() -> str:

@@ -224,6 +224,13 @@ def _scorecard(report: dict, attacks: dict) -> list:
                             format_setting)
 
 
+def verdicts(workdir) -> list:
+  """The scorecard of a finished run: a `scorecard.Verdict` per criterion of
+  every attack with a readable result file in `workdir`, in report order."""
+  attacks, _ = load_attacks(workdir)
+  return _scorecard(workdir_lib.load_report(workdir), attacks)
+
+
 def _scorecard_lines(verdicts) -> list[str]:
   if not verdicts:
     return ["No attack has results yet: `jaxbip-attack --attack=all`.", ""]

@@ -13,7 +13,6 @@ import numpy as np
 from jaxbip import workdir as workdir_lib
 from jaxbip.reports import metrics as metrics_lib
 from jaxbip.reports import robustness
-from jaxbip.reports import scorecard
 
 # The headline metrics, in table order; a run without one (no baseline, no
 # fingerprints) leaves it out.
@@ -28,13 +27,9 @@ def run_dir(workdir, seed: int):
 
 
 def _verdicts(run) -> list[dict]:
-  attacks, _ = robustness.load_attacks(run)
-  report = workdir_lib.load_report(run)
   return [{"attack": v.attack, "criterion": v.criterion, "worst": v.worst,
            "threshold": v.threshold, "holds": v.holds}
-          for v in scorecard.verdicts(attacks,
-                                      int(report.get("num_classes") or 0),
-                                      robustness.format_setting)]
+          for v in robustness.verdicts(run)]
 
 
 def summarise(workdir, seeds) -> dict:
