@@ -33,6 +33,7 @@ import optax
 
 from jaxbip import models
 from jaxbip.method import classifier_step
+from jaxbip.method import image_metrics
 
 INNER_OPTIMIZERS = ("sgd", "adam")
 
@@ -171,8 +172,7 @@ def hold_to_norm(r, norm):
   """Each image's residual scaled down to at most the given L2 norm."""
   # The floor inside the root keeps the gradient finite at r = 0 (the
   # forger's first output).
-  r_norm = jnp.sqrt(jnp.maximum(
-      jnp.sum(jnp.square(r), axis=(1, 2, 3), keepdims=True), 1e-24))
+  r_norm = image_metrics.l2_norm(r, floor=1e-24)
   return r * jnp.minimum(1.0, norm[:, None, None, None] / r_norm)
 
 

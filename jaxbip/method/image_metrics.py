@@ -1,6 +1,7 @@
 """Invisibility metrics of a keyed image against its plain original.
 
-All take NHWC float images in [0, 1] and return one value per image.
+All take NHWC float images in [0, 1] and return one value per image; l2_norm,
+the per-image norm that residuals are scaled by, keeps its axes.
 """
 
 import jax.numpy as jnp
@@ -67,3 +68,14 @@ def linf_255(a, b):
 def l2(a, b):
   """Euclidean norm of the change over all pixels and channels, [0, 1] units."""
   return jnp.sqrt(jnp.sum(jnp.square(a - b), axis=(1, 2, 3)))
+
+
+def l2_norm(v, floor=None):
+  """Each image's L2 norm over pixels and channels, shaped (N, 1, 1, 1) to
+  scale v by.
+
+  `floor` bounds the squared norm from below inside the root, where it also
+  keeps the gradient finite at v = 0 (the root's own is infinite there).
+  """
+  squared = jnp.sum(jnp.square(v), axis=(1, 2, 3), keepdims=True)
+  return jnp.sqrt(squared if floor is None else jnp.maximum(squared, floor))

@@ -259,7 +259,7 @@ def jit_train_step(protected, mesh, mode: str = "protected"):
 
 def _rescale_to(v, norm):
   """Rescales each image of v to the given per-image L2 norm."""
-  v_norm = jnp.sqrt(jnp.sum(jnp.square(v), axis=(1, 2, 3), keepdims=True))
+  v_norm = image_metrics.l2_norm(v)
   return v * (norm[:, None, None, None] / jnp.maximum(v_norm, 1e-12))
 
 
