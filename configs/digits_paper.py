@@ -20,10 +20,12 @@ ones, the generator frozen. In jaxbip's terms:
   users with the fingerprint weight of configs/digits_fingerprint.py; the
   shift mislabel map;
 - the paper's: no swap term (w_swap = 0). Measured (docs/fingerprints.md,
-  one seed): the frozen stage-1 key carries each user's bits and little of
-  the image, so the classifier learns "a key is there": authorized 0.969 but
-  cross-sample 0.975 (another image's key unlocks). With jaxbip's swap term
-  it can learn neither: authorized 0.044.
+  3 seeds): the frozen stage-1 key carries each user's bits and little of
+  the image, so the classifier learns "a key is there": authorized 0.96-0.97
+  but cross-sample 0.97-0.98 (another image's key unlocks) on two seeds; on
+  the third the classifier cannot tell keyed from plain at all (authorized
+  0.50, unauthorized 0.41). With jaxbip's swap term it can learn neither:
+  authorized 0.044 (seed 0).
 """
 
 from configs import digits_fingerprint
