@@ -224,11 +224,14 @@ def _scorecard(report: dict, attacks: dict) -> list:
                             format_setting)
 
 
-def verdicts(workdir) -> list:
+def verdicts(workdir, report: dict | None = None) -> list:
   """The scorecard of a finished run: a `scorecard.Verdict` per criterion of
-  every attack with a readable result file in `workdir`, in report order."""
+  every attack with a readable result file in `workdir`, in report order.
+  `report`: the run's report.json, where the caller has read it already."""
   attacks, _ = load_attacks(workdir)
-  return _scorecard(workdir_lib.load_report(workdir), attacks)
+  if report is None:
+    report = workdir_lib.load_report(workdir)
+  return _scorecard(report, attacks)
 
 
 def _scorecard_lines(verdicts) -> list[str]:

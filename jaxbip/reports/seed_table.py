@@ -26,10 +26,10 @@ def run_dir(workdir, seed: int):
   return workdir_lib.resolve(workdir) / workdir_lib.SEED_RUN.format(seed=seed)
 
 
-def _verdicts(run) -> list[dict]:
+def _verdicts(run, report: dict) -> list[dict]:
   return [{"attack": v.attack, "criterion": v.criterion, "worst": v.worst,
            "threshold": v.threshold, "holds": v.holds}
-          for v in robustness.verdicts(run)]
+          for v in robustness.verdicts(run, report)]
 
 
 def summarise(workdir, seeds) -> dict:
@@ -45,7 +45,7 @@ def summarise(workdir, seeds) -> dict:
         "wall_time_s": report.get("wall_time_s"),
         "metrics": {k: report["metrics"][k] for k in HEADLINE
                     if isinstance(report["metrics"].get(k), (int, float))},
-        "scorecard": _verdicts(path),
+        "scorecard": _verdicts(path, report),
     })
   summary = {}
   for key in HEADLINE:
