@@ -24,6 +24,16 @@ Text after the table.
 """
 
 
+SEEDS_DOC = """<!-- measured id=two commit=abc1234 source=seeds
+     command="exit 3"
+     command2="exit 4" -->
+| metric | joint | paper |
+|---|---|---|
+| `acc_authorized` | 0.98 (0.97-0.99) | 0.81 (0.50-0.97) |
+| `bit_acc` |  | 1.000 (1.000-1.000) |
+"""
+
+
 def _tool(*args, env=None):
   return subprocess.run([sys.executable, TOOL, *args], cwd=REPO_ROOT,
                         capture_output=True, text=True, timeout=300,
@@ -53,7 +63,8 @@ def test_a_table_is_rerun_and_printed_beside_the_documented_numbers(
   assert proc.returncode == 0, proc.stderr[-3000:]
   result = json.loads(proc.stdout.strip().splitlines()[-1])
   report = json.loads((workdir / "report.json").read_text())["metrics"]
-  assert result["rows"] == {
+  assert [c["workdir"] for c in result["columns"]] == [str(workdir)]
+  assert result["columns"][0]["rows"] == {
       "acc_authorized": [0.5, report["acc_authorized"]],
       "psnr": [12.5, report["psnr"]]}
   assert "documented at commit abc1234" in proc.stdout
@@ -64,3 +75,36 @@ def test_a_table_is_rerun_and_printed_beside_the_documented_numbers(
   assert again.returncode == 0 and "$ python" not in again.stdout
   assert json.loads(again.stdout.strip().splitlines()[-1]) == result
   assert _tool(f"--doc={doc}", "--id=nope").returncode == 2
+
+
+def _seeds_json(path, **means):
+  path.mkdir(parents=True)
+  (path / "seeds.json").write_text(json.dumps(
+      {"metrics": {k: {"mean": v, "min": v, "max": v}
+                   for k, v in means.items()}}))
+
+
+def test_each_column_has_its_command_and_workdir(tmp_path):
+  doc = tmp_path / "doc.md"
+  doc.write_text(SEEDS_DOC)
+  listed = _tool(f"--doc={doc}", "--list").stdout.split("\t")
+  assert listed[3] == "1/2 rows" and listed[4].strip() == "exit 3 ;; exit 4"
+  root = tmp_path / "runs"
+  _seeds_json(root / "column_1", acc_authorized=0.95)
+  _seeds_json(root / "column_2", acc_authorized=0.5, bit_acc=0.99)
+  # --reuse finds each column's seeds.json: neither failing command runs.
+  proc = _tool(f"--doc={doc}", "--id=two", f"--workdir={root}", "--reuse")
+  assert proc.returncode == 0, proc.stderr
+  result = json.loads(proc.stdout.strip().splitlines()[-1])
+  assert [(c["column"], c["rows"]) for c in result["columns"]] == [
+      (1, {"acc_authorized": [0.98, 0.95]}),
+      (2, {"acc_authorized": [0.81, 0.5], "bit_acc": [1.0, 0.99]})]
+  # One column alone; a missing result runs that column's command.
+  only = _tool(f"--doc={doc}", "--id=two", f"--workdir={root}", "--reuse",
+               "--column=2")
+  assert [c["column"] for c in json.loads(
+      only.stdout.strip().splitlines()[-1])["columns"]] == [2]
+  (root / "column_1" / "seeds.json").unlink()
+  failed = _tool(f"--doc={doc}", "--id=two", f"--workdir={root}", "--reuse")
+  assert failed.returncode == 1 and "exit 3" in failed.stderr + failed.stdout
+  assert _tool(f"--doc={doc}", "--id=two", "--column=3").returncode == 2

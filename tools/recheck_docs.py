@@ -1,8 +1,9 @@
-r"""Re-runs the command behind a documented table and prints old beside new.
+r"""Re-runs the commands behind a documented table and prints old beside new.
 
   python tools/recheck_docs.py --list                  # the measured tables
   python tools/recheck_docs.py --id=make_train         # re-run one, compare
   python tools/recheck_docs.py --id=make_train --workdir=runs/digits --reuse
+  python tools/recheck_docs.py --id=seeds_digits --column=2   # one column
 
 A table of measurements in README.md or docs/*.md is marked by a comment on
 the line before it, which names the commit it was measured at and the
@@ -11,11 +12,15 @@ command that measures it (`{workdir}` is filled in here):
   <!-- measured id=make_train commit=be04f26 source=metrics
        command="python -m jaxbip.main --config=configs/digits.py --workdir={workdir}" -->
 
-`source=metrics`: rows whose first cell is a report key (`acc_authorized`)
-are compared with WORKDIR/report.json; `source=scorecard`: rows "| attack |
-criterion | worst case | ..." with the verdicts of WORKDIR's attack results.
-The documented number is the first number of the row's value cell. With
---reuse the command is skipped when WORKDIR already has a report.
+A table with several value columns names one command per column:
+`command` for the first, `command2`, `command3`, ... for the next; column K
+runs in WORKDIR/column_K. `source=metrics`: rows whose first cell is a
+report key (`acc_authorized`) are compared with WORKDIR/report.json;
+`source=seeds`: the same keys, with the mean of WORKDIR/seeds.json
+(`jaxbip-seeds`); `source=scorecard`: rows "| attack | criterion | worst
+case | ..." with the verdicts of WORKDIR's attack results. The documented
+number is the first number of the cell. With --reuse a command is skipped
+when its WORKDIR already has its result.
 """
 
 import argparse
@@ -39,27 +44,36 @@ class Table:
   doc: str
   id: str
   commit: str
-  command: str
+  commands: list  # One per value column.
   source: str
-  rows: dict  # key -> documented number
+  columns: list  # Per value column: {row key: documented number}.
 
 
-def _rows(lines, source: str) -> dict:
-  rows = {}
+def _columns(lines, source: str, n: int) -> list[dict]:
+  """{row key: documented number} for each of the first `n` value columns."""
+  columns = [{} for _ in range(n)]
   for line in lines:
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
     if source == "scorecard":
       if len(cells) < 3 or cells[0] in ("attack", "---"):
         continue
-      key, value = f"{cells[0]}: {cells[1]}", cells[2]
+      key, values = f"{cells[0]}: {cells[1]}", cells[2:3]
     else:
-      if len(cells) < 2:
-        continue
-      key, value = cells[0].strip("`"), cells[1]
-    found = _NUMBER.search(value)
-    if found and not set(key) <= set("-: "):
-      rows[key] = float(found.group())
-  return rows
+      key, values = cells[0].strip("`"), cells[1:1 + n]
+    if set(key) <= set("-: "):
+      continue
+    for column, value in zip(columns, values):
+      found = _NUMBER.search(value)
+      if found:
+        column[key] = float(found.group())
+  return columns
+
+
+def _commands(fields: dict) -> list[str]:
+  commands = [fields["command"]]
+  while f"command{len(commands) + 1}" in fields:
+    commands.append(fields[f"command{len(commands) + 1}"])
+  return commands
 
 
 def tables(paths) -> list[Table]:
@@ -78,8 +92,10 @@ def tables(paths) -> list[Table]:
           break
         lines.append(line)
       source = fields.get("source", "metrics")
+      commands = _commands(fields)
       out.append(Table(path, fields["id"], fields.get("commit", "?"),
-                       fields["command"], source, _rows(lines, source)))
+                       commands, source,
+                       _columns(lines, source, len(commands))))
   return out
 
 
@@ -94,8 +110,31 @@ def measured(workdir: str, source: str) -> dict:
     report = workdir_lib.load_report(workdir)
     return {k: v for k, v in report["metrics"].items()
             if isinstance(v, (int, float))}
+  if source == "seeds":
+    with open(os.path.join(workdir, workdir_lib.SEEDS), encoding="utf-8") as f:
+      return {k: v["mean"] for k, v in json.load(f)["metrics"].items()}
   return {f"{v.attack}: {v.criterion}": v.worst
           for v in robustness.verdicts(workdir)}
+
+
+# The file whose presence means a column's command has finished.
+_RESULT = {"metrics": "report.json", "seeds": "seeds.json",
+           "scorecard": "report.json"}
+
+
+def _run(command: str, workdir: str) -> int:
+  """Runs a table's command into `workdir`; non-zero if it failed."""
+  command = command.replace("{workdir}", shlex.quote(workdir))
+  print(f"$ {command}", flush=True)
+  # `python` in the command is this interpreter (its virtualenv).
+  env = dict(os.environ, PATH=os.pathsep.join(
+      (os.path.dirname(sys.executable), os.environ.get("PATH", ""))))
+  proc = subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, env=env,
+                        check=False)
+  if proc.returncode:
+    print(f"error: the command failed (exit {proc.returncode})",
+          file=sys.stderr)
+  return proc.returncode
 
 
 def _head() -> str:
@@ -112,8 +151,10 @@ def main(argv=None) -> int:
   parser.add_argument("--id", help="the table to re-run")
   parser.add_argument("--workdir", help="where the command writes (default: "
                       "a fresh temporary folder)")
-  parser.add_argument("--reuse", action="store_true", help="skip the command "
-                      "when WORKDIR has a report.json")
+  parser.add_argument("--reuse", action="store_true", help="skip a command "
+                      "when its WORKDIR has its result")
+  parser.add_argument("--column", type=int, help="re-run only value column "
+                      "K (1 = the first) of a table with several")
   args = parser.parse_args(argv)
   docs = args.doc or [os.path.join(REPO_ROOT, "README.md"),
                       *sorted(glob.glob(os.path.join(REPO_ROOT, "docs",
@@ -121,8 +162,9 @@ def main(argv=None) -> int:
   found = tables(docs)
   if args.list or not args.id:
     for t in found:
+      rows = "/".join(str(len(c)) for c in t.columns)
       print(f"{t.id}\t{os.path.relpath(t.doc, REPO_ROOT)}\tcommit {t.commit}"
-            f"\t{len(t.rows)} rows\t{t.command}")
+            f"\t{rows} rows\t{' ;; '.join(t.commands)}")
     return 0
   chosen = [t for t in found if t.id == args.id]
   if not chosen:
@@ -130,34 +172,36 @@ def main(argv=None) -> int:
           file=sys.stderr)
     return 2
   table = chosen[0]
-  workdir = args.workdir or os.path.join(tempfile.mkdtemp(prefix="recheck_"),
-                                         "run")
-  command = table.command.replace("{workdir}", shlex.quote(workdir))
-  if not (args.reuse and os.path.exists(os.path.join(workdir,
-                                                     "report.json"))):
-    print(f"$ {command}", flush=True)
-    # `python` in the command is this interpreter (its virtualenv).
-    env = dict(os.environ, PATH=os.pathsep.join(
-        (os.path.dirname(sys.executable), os.environ.get("PATH", ""))))
-    proc = subprocess.run(["bash", "-c", command], cwd=REPO_ROOT, env=env,
-                          check=False)
-    if proc.returncode:
-      print(f"error: the command failed (exit {proc.returncode})",
-            file=sys.stderr)
-      return 1
-  now = measured(workdir, table.source)
+  wanted = [args.column] if args.column else range(1, len(table.commands) + 1)
+  if any(not 1 <= k <= len(table.commands) for k in wanted):
+    print(f"error: table {table.id} has {len(table.commands)} value "
+          f"column(s), not --column={args.column}", file=sys.stderr)
+    return 2
+  root = args.workdir or os.path.join(tempfile.mkdtemp(prefix="recheck_"),
+                                      "run")
   print(f"table {table.id} of {os.path.relpath(table.doc, REPO_ROOT)}: "
         f"documented at commit {table.commit}, measured now at {_head()}")
-  print(f"| row | documented | now | change |\n|---|---|---|---|")
-  for key, old in table.rows.items():
-    new = now.get(key)
-    if new is None:
-      print(f"| {key} | {old:g} | (not measured) | |")
-    else:
-      print(f"| {key} | {old:g} | {new:.4g} | {new - old:+.3g} |")
-  print(json.dumps({"id": table.id, "workdir": workdir,
-                    "rows": {k: [v, now.get(k)] for k, v in
-                             table.rows.items()}}))
+  results = []
+  for k in wanted:
+    workdir = (root if len(table.commands) == 1
+               else os.path.join(root, f"column_{k}"))
+    if not (args.reuse and os.path.exists(
+        os.path.join(workdir, _RESULT[table.source]))):
+      if _run(table.commands[k - 1], workdir):
+        return 1
+    now = measured(workdir, table.source)
+    old = table.columns[k - 1]
+    print(f"\ncolumn {k} ({workdir})\n| row | documented | now | change |"
+          "\n|---|---|---|---|")
+    for key, value in old.items():
+      new = now.get(key)
+      if new is None:
+        print(f"| {key} | {value:g} | (not measured) | |")
+      else:
+        print(f"| {key} | {value:g} | {new:.4g} | {new - value:+.3g} |")
+    results.append({"column": k, "workdir": workdir,
+                    "rows": {key: [v, now.get(key)] for key, v in old.items()}})
+  print(json.dumps({"id": table.id, "columns": results}))
   return 0
 
 

@@ -9,7 +9,9 @@ process reads only its slice of every global batch and yields uint8 NHWC
 images and int32 labels at `config.data.image_size`.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import os
 from typing import Iterator
 
@@ -68,6 +70,23 @@ def _make_builder(config: ml_collections.ConfigDict):
         f"{', '.join(EMBEDDED + LOCAL)} itself)") from e
 
 
+@contextlib.contextmanager
+def _preparation_lock(version_dir: str):
+  """Held while one job prepares a dataset version; others wait for it.
+
+  Two jobs that prepare the same dataset at once (seeds launched side by
+  side) would both write it, and the second's final rename fails.
+  """
+  parent = os.path.dirname(version_dir.rstrip("/"))
+  os.makedirs(parent, exist_ok=True)
+  with open(os.path.join(parent, ".jaxbip_prepare.lock"), "w") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def get_builder(config: ml_collections.ConfigDict):
   """The TFDS builder of `config.data.name`, preparing jaxbip's own ones."""
   builder = _make_builder(config)
@@ -82,9 +101,16 @@ def get_builder(config: ml_collections.ConfigDict):
           "a local --config.data.data_dir, then copy DATA_DIR/"
           f"{builder.name} there")
     if jax.process_index() == 0:
-      logging.info("Preparing %s under %s (first use).", config.data.name,
-                   builder.data_dir)
-      builder.download_and_prepare(file_format="array_record")
+      with _preparation_lock(str(builder.data_dir)):
+        # Another job may have prepared it while this one waited.
+        builder = _make_builder(config)
+        if builder.is_prepared():
+          logging.info("%s was prepared by another job under %s.",
+                       config.data.name, builder.data_dir)
+        else:
+          logging.info("Preparing %s under %s (first use).", config.data.name,
+                       builder.data_dir)
+          builder.download_and_prepare(file_format="array_record")
     if jax.process_count() > 1:
       from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
       multihost_utils.sync_global_devices("jaxbip_prepare_data")

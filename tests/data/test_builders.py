@@ -7,6 +7,8 @@ real image files that the tests write.
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 from PIL import Image
@@ -17,6 +19,7 @@ from jaxbip import errors
 from jaxbip import train
 from jaxbip.data.builders import image_files
 from jaxbip.data import pipeline
+from tests.conftest import REPO_ROOT
 
 SIZE = 32
 
@@ -91,6 +94,40 @@ def test_folder_edit_prepares_a_new_copy(tiny_config, tmp_path):
   second = pipeline.get_builder(config)
   assert second.data_dir != first.data_dir
   assert pipeline.dataset_info(config, second).num_train == 7
+
+
+_PREPARE = """
+import os, sys, time
+from absl import logging
+from configs import tiny
+from jaxbip.data import pipeline
+from tests.conftest import REPO_ROOT
+config = tiny.get_config()
+config.data.name, config.data.path = "image_folder", sys.argv[1]
+config.data.data_dir = sys.argv[2]
+open(sys.argv[3], "w").close()
+while not all(os.path.exists(p) for p in sys.argv[4:]):  # Start together.
+  time.sleep(0.01)
+logging.set_verbosity(logging.INFO)
+builder = pipeline.get_builder(config)
+print("examples", pipeline.dataset_info(config, builder).num_train)
+"""
+
+
+def test_two_jobs_preparing_one_folder_at_once_both_get_it(tmp_path):
+  root = _write_folder(tmp_path / "photos", train_n=30, test_n=5)
+  ready = [str(tmp_path / f"ready_{i}") for i in range(2)]
+  jobs = [subprocess.Popen(
+      [sys.executable, "-c", _PREPARE, str(root), str(tmp_path / "tfds"),
+       ready[i], *ready], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, text=True) for i in range(2)]
+  outs = [job.communicate(timeout=300) for job in jobs]
+  for job, (out, err) in zip(jobs, outs):
+    assert job.returncode == 0, err[-3000:]
+    assert "examples 90" in out
+  logs = "".join(err for _, err in outs)
+  assert logs.count("Preparing image_folder") == 1
+  assert logs.count("was prepared by another job") == 1
 
 
 def _corrupt(root):
