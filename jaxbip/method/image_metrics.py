@@ -1,7 +1,9 @@
 """Invisibility metrics of a keyed image against its plain original.
 
 All take NHWC float images in [0, 1] and return one value per image; l2_norm,
-the per-image norm that residuals are scaled by, keeps its axes.
+the per-image norm that residuals are scaled by, keeps its axes. kurtosis
+and universality are the key's layout as training terms (residuals in,
+scale-free; reports/ measures the layout with method/key_structure.py).
 """
 
 import jax.numpy as jnp
@@ -79,3 +81,28 @@ def l2_norm(v, floor=None):
   """
   squared = jnp.sum(jnp.square(v), axis=(1, 2, 3), keepdims=True)
   return jnp.sqrt(squared if floor is None else jnp.maximum(squared, floor))
+
+
+# Floors of the layout ratios' denominators: r is exactly 0 at
+# initialisation (the generator's output layer starts at zero), where the
+# ratios are 0 and their gradients must stay finite: a floor's square must
+# still be a normal float32. Both far below a visible key's values (mean
+# r^2 is 1e-6 at 60 dB).
+_ENERGY_FLOOR = 1e-12
+_MEAN_SQUARE_FLOOR = 1e-9
+
+
+def kurtosis(r):
+  """mean(r^4) / mean(r^2)^2 per residual: ~1/p when a fraction p of its
+  values carries all of it, 3 for Gaussian noise, 1 for +-a everywhere."""
+  r2 = jnp.square(r).reshape(r.shape[0], -1)
+  return jnp.mean(jnp.square(r2), 1) / jnp.square(jnp.mean(r2, 1)
+                                                 + _MEAN_SQUARE_FLOOR)
+
+
+def universality(r):
+  """||mean r||^2 / mean ||r||^2 over the batch: one value, 1 when every
+  residual is the same (key_structure.universality, differentiable)."""
+  flat = r.reshape(r.shape[0], -1)
+  mean_energy = jnp.mean(jnp.sum(jnp.square(flat), 1))
+  return jnp.sum(jnp.square(jnp.mean(flat, 0))) / (mean_energy + _ENERGY_FLOOR)

@@ -184,3 +184,29 @@ def test_distortions_change_what_the_classifier_sees(tiny_config, initial):
   assert distorted["ce_plain"] != plain["ce_plain"]
   # The invisibility terms see the undistorted keyed image.
   assert distorted["mse"] == plain["mse"]
+
+
+def test_layout_terms_add_their_weighted_values_to_the_loss(tiny_config,
+                                                            initial):
+  """w_universal and w_kurtosis add exactly weight * term, and move the key."""
+  rng = jax.random.key(5)
+  protected, state, batch = _setup(tiny_config, initial, 6)
+  # One step first: the initial key is exactly zero, where both terms are 0.
+  state, _ = jax.jit(functools.partial(steps.train_step, protected))(
+      state, batch, rng)
+  state = jax.device_get(state)
+  runs = {}
+  for weights in ((0.0, 0.0), (2.0, 3.0)):
+    config = tiny_config.copy_and_resolve_references()
+    config.loss.w_universal, config.loss.w_kurtosis = weights
+    protected = protected_lib.build(config, 10, 6)
+    runs[weights] = jax.device_get(jax.jit(functools.partial(
+        steps.train_step, protected))(state, batch, rng))
+  (off_state, off), (on_state, on) = runs.values()
+  assert "universality" not in off and "kurtosis" not in off
+  assert 0 < on["universality"] <= 1 and on["kurtosis"] >= 1
+  np.testing.assert_allclose(
+      on["loss"] - off["loss"],
+      2.0 * on["universality"] + 3.0 * on["kurtosis"], rtol=1e-4)
+  assert any(jax.tree.leaves(_moved(on_state.generator_params,
+                                    off_state.generator_params)))
