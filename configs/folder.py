@@ -6,18 +6,11 @@ r"""Your own photos: ROOT/train/<class>/* and ROOT/test/<class>/*.
 Any png/jpg/jpeg/bmp of any size; classes are the folder names, sorted.
 Unreadable files are skipped, logged and listed in the report (set
 `--config.data.on_corrupt=error` to stop on the first one instead).
-Accelerator scale: ResNet-18 + StegaStamp U-Net at 64 px. On a CPU, use the
-digits recipe's small models at 32 px with pad-crop + flip augmentation
-(docs/datasets.md: 37 min for 1,500 photo crops on 2 shared cores,
-acc_authorized 0.883 = the baseline's, acc_unauthorized 0, PSNR 36.8 dB):
-
-  python -m jaxbip.main --config=configs/folder.py --config.data.path=ROOT \
-      --workdir=runs/folder_cpu --config.data.image_size=32 \
-      --config.model.classifier=ResNet10Narrow --config.model.generator=UNetSmall \
-      --config.train.batch_size=64 --config.loss.w_mse=150 \
-      --config.train.classifier.learning_rate=2e-3 \
-      --config.train.generator.learning_rate=2e-3 --config.train.num_epochs=80 \
-      --config.data.augment=crop_flip --config.data.center_crop=0
+Accelerator scale: ResNet-18 + StegaStamp U-Net at 64 px. On a CPU,
+configs/folder_cpu.py has the digits recipe's small models at 32 px with
+pad-crop + flip augmentation (docs/datasets.md: 37 min for 1,500 photo
+crops on 2 shared cores, acc_authorized 0.883 = the baseline's,
+acc_unauthorized 0, PSNR 36.8 dB).
 
 Expected cost: at 64 px XLA counts 38.6 GFLOP per image for the protected
 step and 12.5 for the baseline: 1.5 TFLOP per training image over 30 epochs
