@@ -104,6 +104,7 @@ def get_config() -> ml_collections.ConfigDict:
   config.loss.w_bits = 1.0  # BCE(D(x_key), bits), with fingerprints only.
   # The key's layout (docs/attacks.md, "The key's layout"); both are
   # scale-free, so they shape the residual and leave its size to w_mse.
+  # Both see r as the image gets it, x_key - x (clipped to [0, 1]).
   # ||mean_batch r||^2 / mean_batch ||r||^2: 1 when every image gets the
   # same residual, a pattern a detector learns; ~1/B for independent ones.
   config.loss.w_universal = 0.0

@@ -101,7 +101,8 @@ def train_step(protected, state: TrainState, batch, rng):
   loss = CE(f(x_key), y) + w_plain CE(f(x), m(y)) + w_swap CE(f(x_swap), m(y))
          + w_mse mean(r^2) + w_ssim (1 - SSIM(x_key, x))
          [+ w_bits BCE(D(x_key), bits of the image's user)]
-         [+ w_universal universality(r) + w_kurtosis kurtosis(r)]
+         [+ w_universal universality(x_key - x)]
+         [+ w_kurtosis kurtosis(x_key - x)]
   [+ defense.weight ICE(f adapted by k steps of fine-tuning on (x, y), x, y)]
   [+ defense.forger.weight CE(f(x_forged), m(y))]
 
@@ -174,11 +175,14 @@ def train_step(protected, state: TrainState, batch, rng):
     if w.ssim > 0:
       terms["ssim"] = jnp.mean(image_metrics.ssim(x_key, x))
       loss += w.ssim * (1.0 - terms["ssim"])
+    # The layout of the change the image gets, x_key - x: where r is clipped
+    # away (e.g. r < 0 on black pixels) it costs nothing and shows nothing,
+    # so r itself could look spread while what a detector sees is not.
     if w.universal > 0:
-      terms["universality"] = image_metrics.universality(r)
+      terms["universality"] = image_metrics.universality(x_key - x)
       loss += w.universal * terms["universality"]
     if w.kurtosis > 0:
-      terms["kurtosis"] = jnp.mean(image_metrics.kurtosis(r))
+      terms["kurtosis"] = jnp.mean(image_metrics.kurtosis(x_key - x))
       loss += w.kurtosis * terms["kurtosis"]
     if protected.fingerprinted:
       terms["bce_bits"], terms["bit_acc"] = _fingerprint_terms(
