@@ -1,9 +1,9 @@
 """Invisibility metrics of a keyed image against its plain original.
 
 All take NHWC float images in [0, 1] and return one value per image; l2_norm,
-the per-image norm that residuals are scaled by, keeps its axes. kurtosis
-and universality are the key's layout as training terms (residuals in,
-scale-free; reports/ measures the layout with method/key_structure.py).
+the per-image norm that residuals are scaled by, keeps its axes. universal_mse
+and peaked_mse are the key's layout as training terms (residuals in;
+method/key_structure.py measures the layout for the reports).
 """
 
 import jax.numpy as jnp
@@ -83,26 +83,20 @@ def l2_norm(v, floor=None):
   return jnp.sqrt(squared if floor is None else jnp.maximum(squared, floor))
 
 
-# Floors of the layout ratios' denominators: r is exactly 0 at
-# initialisation (the generator's output layer starts at zero), where the
-# ratios are 0 and their gradients must stay finite: a floor's square must
-# still be a normal float32. Both far below a visible key's values (mean
-# r^2 is 1e-6 at 60 dB).
-_ENERGY_FLOOR = 1e-12
-_MEAN_SQUARE_FLOOR = 1e-9
+
+def universal_mse(r):
+  """mean((mean over the batch of r)^2): the part of mean(r^2) that every
+  image shares, a pattern a detector can learn. One value; mean(r^2) is
+  this plus the images' own parts."""
+  return jnp.mean(jnp.square(jnp.mean(r, axis=0)))
 
 
-def kurtosis(r):
-  """mean(r^4) / mean(r^2)^2 per residual: ~1/p when a fraction p of its
-  values carries all of it, 3 for Gaussian noise, 1 for +-a everywhere."""
+def peaked_mse(r):
+  """mean(r^4) / mean(r^2) per residual: mean(r^2) times its kurtosis, so
+  it grows with the residual as mean(r^2) does (a scale-free ratio would
+  push as hard on the tiny first key as on the last, and keep it from
+  forming), and more when a few pixels carry it (a sparse dot grid)."""
   r2 = jnp.square(r).reshape(r.shape[0], -1)
-  return jnp.mean(jnp.square(r2), 1) / jnp.square(jnp.mean(r2, 1)
-                                                 + _MEAN_SQUARE_FLOOR)
-
-
-def universality(r):
-  """||mean r||^2 / mean ||r||^2 over the batch: one value, 1 when every
-  residual is the same (key_structure.universality, differentiable)."""
-  flat = r.reshape(r.shape[0], -1)
-  mean_energy = jnp.mean(jnp.sum(jnp.square(flat), 1))
-  return jnp.sum(jnp.square(jnp.mean(flat, 0))) / (mean_energy + _ENERGY_FLOOR)
+  # The floor keeps the gradient finite at r = 0 (the generator's output
+  # layer starts at zero); mean(r^2) is 1e-6 at 60 dB.
+  return jnp.mean(jnp.square(r2), 1) / (jnp.mean(r2, 1) + 1e-12)

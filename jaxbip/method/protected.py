@@ -29,8 +29,8 @@ class LossWeights:
   mse: float
   ssim: float
   bits: float = 0.0
-  universal: float = 0.0
-  kurtosis: float = 0.0
+  universal_mse: float = 0.0
+  peaked_mse: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -129,8 +129,8 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
       weights=LossWeights(plain=config.loss.w_plain, swap=config.loss.w_swap,
                           mse=config.loss.w_mse, ssim=config.loss.w_ssim,
                           bits=config.loss.w_bits,
-                          universal=config.loss.w_universal,
-                          kurtosis=config.loss.w_kurtosis),
+                          universal_mse=config.loss.w_universal_mse,
+                          peaked_mse=config.loss.w_peaked_mse),
       num_classes=num_classes,
       generator_frozen=config.train.generator.freeze,
       num_users=fingerprint_settings(config)[1],

@@ -101,8 +101,8 @@ def train_step(protected, state: TrainState, batch, rng):
   loss = CE(f(x_key), y) + w_plain CE(f(x), m(y)) + w_swap CE(f(x_swap), m(y))
          + w_mse mean(r^2) + w_ssim (1 - SSIM(x_key, x))
          [+ w_bits BCE(D(x_key), bits of the image's user)]
-         [+ w_universal universality(x_key - x)]
-         [+ w_kurtosis kurtosis(x_key - x)]
+         [+ w_universal_mse mean((batch mean of x_key - x)^2)]
+         [+ w_peaked_mse mean((x_key - x)^4) / mean((x_key - x)^2)]
   [+ defense.weight ICE(f adapted by k steps of fine-tuning on (x, y), x, y)]
   [+ defense.forger.weight CE(f(x_forged), m(y))]
 
@@ -178,12 +178,12 @@ def train_step(protected, state: TrainState, batch, rng):
     # The layout of the change the image gets, x_key - x: where r is clipped
     # away (e.g. r < 0 on black pixels) it costs nothing and shows nothing,
     # so r itself could look spread while what a detector sees is not.
-    if w.universal > 0:
-      terms["universality"] = image_metrics.universality(x_key - x)
-      loss += w.universal * terms["universality"]
-    if w.kurtosis > 0:
-      terms["kurtosis"] = jnp.mean(image_metrics.kurtosis(x_key - x))
-      loss += w.kurtosis * terms["kurtosis"]
+    if w.universal_mse > 0:
+      terms["universal_mse"] = image_metrics.universal_mse(x_key - x)
+      loss += w.universal_mse * terms["universal_mse"]
+    if w.peaked_mse > 0:
+      terms["peaked_mse"] = jnp.mean(image_metrics.peaked_mse(x_key - x))
+      loss += w.peaked_mse * terms["peaked_mse"]
     if protected.fingerprinted:
       terms["bce_bits"], terms["bit_acc"] = _fingerprint_terms(
           protected, generator_params, x_key, users)
