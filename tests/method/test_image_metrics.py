@@ -36,30 +36,36 @@ def test_ssim_of_an_image_with_itself_is_one_and_bf16_is_accepted():
   assert image_metrics.ssim(a, a).dtype == jnp.float32
 
 
-def test_kurtosis_tells_a_sparse_residual_from_a_spread_one():
+
+def test_peaked_mse_is_mse_times_kurtosis_and_grows_as_mse_does():
   rng = np.random.default_rng(0)
   one_pixel = np.zeros((1, 8, 8, 3), np.float32)
   one_pixel[0, 2, 5, 1] = 0.3
   signs = np.sign(rng.normal(size=(1, 8, 8, 3))).astype(np.float32) * 0.01
-  gauss = rng.normal(size=(2, 32, 32, 3)).astype(np.float32)
-  values = [float(image_metrics.kurtosis(jnp.asarray(r))[0])
-            for r in (one_pixel, signs, gauss)]
-  np.testing.assert_allclose(values, [8 * 8 * 3, 1.0, 3.0], rtol=0.1)
+  gauss = 0.02 * rng.normal(size=(1, 32, 32, 3)).astype(np.float32)
+  for r, kurtosis in ((one_pixel, 8 * 8 * 3), (signs, 1.0), (gauss, 3.0)):
+    mse = float(np.mean(np.square(r)))
+    peaked = float(image_metrics.peaked_mse(jnp.asarray(r))[0])
+    np.testing.assert_allclose(peaked, kurtosis * mse, rtol=0.1)
+    # Twice the residual, four times the penalty (a ratio would not move).
+    np.testing.assert_allclose(
+        float(image_metrics.peaked_mse(jnp.asarray(2 * r))[0]), 4 * peaked,
+        rtol=1e-4)
 
 
-def test_universality_matches_key_structure_and_has_a_finite_gradient():
-  from jaxbip.method import key_structure  # pylint: disable=g-import-not-at-top
+def test_universal_mse_is_the_shared_part_of_the_mse():
   rng = np.random.default_rng(1)
-  r = rng.normal(size=(6, 8, 8, 3)).astype(np.float32) + 0.5
-  np.testing.assert_allclose(float(image_metrics.universality(jnp.asarray(r))),
-                             key_structure.universality(r), rtol=1e-5)
-  same = np.repeat(r[:1], 4, axis=0)
-  assert float(image_metrics.universality(jnp.asarray(same))) == \
-      pytest.approx(1.0, rel=1e-5)
+  shared = rng.normal(size=(1, 8, 8, 3)).astype(np.float32)
+  own = rng.normal(size=(6, 8, 8, 3)).astype(np.float32)
+  own -= own.mean(axis=0)  # The images' own parts average to zero.
+  r = jnp.asarray(shared + own)
+  np.testing.assert_allclose(float(image_metrics.universal_mse(r)),
+                             np.mean(np.square(shared)), rtol=1e-5)
+  assert float(image_metrics.universal_mse(jnp.asarray(own))) < 1e-10
   # At r = 0 (the generator's first step) both terms and their gradients
   # are 0, not NaN.
   zero = jnp.zeros((3, 4, 4, 3))
-  for term in (image_metrics.universality,
-               lambda z: jnp.mean(image_metrics.kurtosis(z))):
+  for term in (image_metrics.universal_mse,
+               lambda z: jnp.mean(image_metrics.peaked_mse(z))):
     value, grad = jax.value_and_grad(term)(zero)
     assert float(value) == 0.0 and not np.any(np.isnan(np.asarray(grad)))
