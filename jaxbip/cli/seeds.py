@@ -51,7 +51,14 @@ def main():
                    len(seeds), run)
     else:
       logging.info("seed %d (%d of %d) -> %s", seed, i + 1, len(seeds), run)
-      train.train_and_evaluate(config, run)
+      if train.train_and_evaluate(config, run) is None:
+        # Stopped by SIGTERM (preemption): exit, as jaxbip-train does, so
+        # that the next seed does not start under a scheduler that is
+        # taking the machine away; the same command resumes this seed.
+        logging.warning("seed %d stopped before its end: run the same "
+                        "command to resume it; the later seeds and the "
+                        "table follow", seed)
+        return
     if FLAGS.attacks:
       for name in attacks.NAMES:
         if not workdir_lib.attack_file(run, name).exists():

@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -60,3 +62,35 @@ def test_zero_seeds_is_one_error_line(data_dir, tmp_path):
   assert proc.returncode == 2
   assert proc.stderr.strip().splitlines()[-1] == (
       "error: --seeds must be >= 1, got 0")
+
+
+def test_sigterm_stops_the_seed_it_trains_and_starts_no_other(data_dir,
+                                                               builder,
+                                                               tmp_path):
+  del builder  # Prepared once for the session.
+  workdir = tmp_path / "seeds"
+  env = dict(os.environ, JAXBIP_DATA_DIR=data_dir, PYTHONUNBUFFERED="1")
+  proc = subprocess.Popen(
+      [sys.executable, "-m", "jaxbip.cli.seeds", "--config=configs/tiny.py",
+       f"--workdir={workdir}", "--seeds=2", "--config.train.num_steps=300",
+       "--config.train.log_every=1"], cwd=REPO_ROOT, env=env,
+      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+      start_new_session=True)
+  try:
+    lines, deadline = [], time.monotonic() + 240
+    for line in proc.stdout:
+      lines.append(line)
+      if "step 5/300" in line or time.monotonic() > deadline:
+        break
+    assert "step 5/300" in lines[-1], "".join(lines[-30:])
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=240)
+  finally:
+    if proc.poll() is None:
+      os.killpg(proc.pid, signal.SIGKILL)
+  assert proc.returncode == 0, out[-3000:]
+  assert "seed 0 stopped before its end" in out
+  assert os.listdir(workdir / "seed_0" / "checkpoints")
+  assert not (workdir / "seed_0" / "report.json").exists()
+  assert not (workdir / "seed_1").exists()
+  assert not (workdir / "seeds.json").exists()
