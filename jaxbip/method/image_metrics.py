@@ -83,7 +83,6 @@ def l2_norm(v, floor=None):
   return jnp.sqrt(squared if floor is None else jnp.maximum(squared, floor))
 
 
-
 def universal_mse(r):
   """mean((mean over the batch of r)^2): the part of mean(r^2) that every
   image shares, a pattern a detector can learn. One value; mean(r^2) is

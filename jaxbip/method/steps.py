@@ -178,11 +178,12 @@ def train_step(protected, state: TrainState, batch, rng):
     # The layout of the change the image gets, x_key - x: where r is clipped
     # away (e.g. r < 0 on black pixels) it costs nothing and shows nothing,
     # so r itself could look spread while what a detector sees is not.
+    change = x_key - x
     if w.universal_mse > 0:
-      terms["universal_mse"] = image_metrics.universal_mse(x_key - x)
+      terms["universal_mse"] = image_metrics.universal_mse(change)
       loss += w.universal_mse * terms["universal_mse"]
     if w.peaked_mse > 0:
-      terms["peaked_mse"] = jnp.mean(image_metrics.peaked_mse(x_key - x))
+      terms["peaked_mse"] = jnp.mean(image_metrics.peaked_mse(change))
       loss += w.peaked_mse * terms["peaked_mse"]
     if protected.fingerprinted:
       terms["bce_bits"], terms["bit_acc"] = _fingerprint_terms(
