@@ -98,9 +98,11 @@ def _exact_pads(x, w, strides, padding):
 
   oneDNN wants output = (input + pads - kernel) / stride + 1 exactly, where
   XLA allows padding that no window reaches. A negative bottom/right pad
-  (input rows no window reads: a 1x1 stride-2 projection of an even map) is
-  fine for oneDNN, and their gradient is zero (tested). None for negative
-  top/left pads.
+  means input rows no window reads (a 1x1 stride-2 projection of an even
+  map); `conv` crops them away rather than passing the negative pad on:
+  oneDNN 2.6's weight-gradient kernels corrupt memory on negative pads at
+  some thread counts (OMP_NUM_THREADS=8 on 2 cores: "double free"; wrong
+  gradients in CI). None for negative top/left pads.
   """
   padding = conv_lib.explicit_padding(x, w, strides, padding)
   outs = conv_lib.output_size(x, w, strides, padding)
@@ -130,4 +132,8 @@ def conv(x, w, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
         rhs_dilation=rhs_dilation, dimension_numbers=dimension_numbers,
         feature_group_count=feature_group_count, precision=precision,
         **kwargs)
+  (top, bottom), (left, right) = pads
+  # Unread rows and columns are cropped; XLA gives their gradient, zero.
+  x = x[:, :x.shape[1] + min(bottom, 0), :x.shape[2] + min(right, 0)]
+  pads = ((top, max(bottom, 0)), (left, max(right, 0)))
   return _conv(x, w, tuple(int(s) for s in window_strides), pads)
