@@ -18,7 +18,8 @@ from jaxbip.reports import robustness
 # fingerprints) leaves it out.
 HEADLINE = ("acc_authorized", "acc_unauthorized", "acc_baseline", "psnr",
             "ssim", "linf", "acc_cross_sample", "acc_wrong_key", "bit_acc",
-            "trace_acc")
+            "trace_acc", "key_top1_energy", "key_p99_255",
+            "key_universality")
 
 
 def run_dir(workdir, seed: int):
