@@ -24,7 +24,7 @@ METRICS = {
                         "pixels", "near 0.01-0.05 (spread)"),
     "key_p99_255": ("99th percentile of the residual's magnitude (0-255)",
                     "small"),
-    "key_universality": ("‖mean r‖² / mean ‖r‖² over the test images",
+    "key_universality": ("norm(mean r)^2 / mean norm(r)^2 over the test images",
                          "near 0 (sample-specific)"),
     "key_spectrum_peak": ("peak-to-median of the residual's mean spectrum",
                           "low (no periodic pattern)"),
