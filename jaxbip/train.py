@@ -97,6 +97,10 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
                                        config.train.keep_checkpoints)
   state = checkpointing.restore_latest(manager, state, data_iter)
   start = int(state.step)
+  # Earlier processes' training toward the restored checkpoint, and ours.
+  seconds_before = (checkpointing.train_seconds(checkpoint_dir, start)
+                    if start else 0.0)
+  t_fit = time.perf_counter()
   end = total_steps if max_steps is None else min(total_steps,
                                                   start + max_steps)
   if start > 0:
@@ -141,7 +145,8 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
                                   for k, v in last_metrics.items()})
       t_interval, steps_interval = time.perf_counter(), 0
     if boundary:
-      checkpointing.save(manager, done, state, data_iter)
+      checkpointing.save(manager, done, state, data_iter, seconds_before
+                         + time.perf_counter() - t_fit)
     if stop:
       break
     if (on_eval is not None and config.train.eval_every
@@ -151,6 +156,9 @@ def fit(config, protected, builder, mesh, writer, *, mode: str,
   manager.close()
   stats = {
       "steps_this_run": int(state.step) - start,
+      # Training seconds of earlier processes (resumed from); this
+      # process's are in the report's wall time already.
+      "train_seconds_before": seconds_before,
       "compile_s": compile_s,
       "images_per_sec": (batch_size * timed_steps / timed_s
                          if timed_s else None),
@@ -268,6 +276,7 @@ def _train_and_evaluate(config, workdir: epath.Path, builder, info,
   writer.write_image(total_steps, "eval_keyed_examples", grid)
   writer.close()
 
+  this_process_s = time.time() - t_start
   report = {
       "dataset": info.name,
       "num_classes": info.num_classes,
@@ -277,7 +286,11 @@ def _train_and_evaluate(config, workdir: epath.Path, builder, info,
       "skipped_files": list(info.skipped_files),
       "metrics": metrics,
       "steps": total_steps,
-      "wall_time_s": time.time() - t_start,
+      # Over every process of this run: this one's, plus the training
+      # earlier (preempted) ones did toward the checkpoints resumed from.
+      "wall_time_s": this_process_s + stats["train_seconds_before"]
+                     + (baseline_stats or {}).get("train_seconds_before", 0.0),
+      "wall_time_this_process_s": this_process_s,
       "train_images_per_sec": stats["images_per_sec"],
       "compile_s": stats["compile_s"],
       "baseline": baseline_stats,

@@ -3,6 +3,7 @@
 import functools
 import logging
 import os
+import time
 
 import jax
 import numpy as np
@@ -71,15 +72,23 @@ def test_interrupted_run_resumes_to_the_same_parameters(
   # Interrupted on a periodic checkpoint (3) and between two (2).
   for stop in (3, 2):
     dir_b = str(tmp_path / f"b{stop}")
+    t0 = time.time()
     assert train.train_and_evaluate(tiny_config, dir_b, max_steps=stop) is None
+    first_process_s = time.time() - t0
     assert not os.path.exists(os.path.join(dir_b, "report.json"))
     manager = checkpointing.make_manager(os.path.join(dir_b, "checkpoints"), 2)
     assert manager.all_steps() == [stop]
     manager.close()
+    trained_s = checkpointing.train_seconds(
+        os.path.join(dir_b, "checkpoints"), stop)
+    assert 0.0 < trained_s < first_process_s
 
     caplog.clear()
     report_b = train.train_and_evaluate(tiny_config, dir_b)
     assert report_b is not None
+    # The report's wall time covers the first process's training too.
+    assert report_b["wall_time_s"] == pytest.approx(
+        report_b["wall_time_this_process_s"] + trained_s)
     messages = [r.getMessage() for r in caplog.records]
     assert any("resumed from" in m and f"at step {stop}" in m
                for m in messages), "the second call did not resume"

@@ -31,6 +31,9 @@ def make_manager(directory, keep: int | None = None,
 
 
 CHECKSUMS = "jaxbip_sha256.json"
+# The seconds of training up to a checkpoint, over every process that
+# trained toward it, so a resumed run reports its whole training time.
+TRAIN_TIME = "jaxbip_train_time.json"
 
 
 def _file_digests(step_dir: epath.Path) -> dict[str, str]:
@@ -60,8 +63,10 @@ def _from_stored(state, stored):
   return state.replace(**stored) if dataclasses.is_dataclass(state) else stored
 
 
-def save(manager: ocp.CheckpointManager, step: int, state, data_iter) -> None:
-  """Saves and waits for the commit, then records the files' checksums."""
+def save(manager: ocp.CheckpointManager, step: int, state, data_iter,
+         train_seconds: float | None = None) -> None:
+  """Saves and waits for the commit, then records `train_seconds` (see
+  `train_seconds`) and the files' checksums."""
   manager.save(step, args=ocp.args.Composite(
       state=ocp.args.StandardSave(_stored(state)),
       data_iter=grain.checkpoint.CheckpointSave(data_iter)))
@@ -69,9 +74,23 @@ def save(manager: ocp.CheckpointManager, step: int, state, data_iter) -> None:
   if jax.process_index() == 0:
     step_dir = epath.Path(manager.directory) / str(step)
     if step_dir.is_dir():
+      if train_seconds is not None:
+        (step_dir / TRAIN_TIME).write_text(
+            json.dumps({"train_seconds": float(train_seconds)}))
       digests = _file_digests(step_dir)
       (step_dir / CHECKSUMS).write_text(
           json.dumps(digests, indent=0, sort_keys=True))
+
+
+def train_seconds(directory, step: int) -> float:
+  """The seconds of training that led to checkpoint `step`, summed over the
+  processes that trained toward it; 0.0 where none was recorded (a
+  checkpoint written before this existed)."""
+  path = paths.resolve(directory) / str(step) / TRAIN_TIME
+  try:
+    return float(json.loads(path.read_text())["train_seconds"])
+  except (OSError, ValueError, KeyError, TypeError):
+    return 0.0
 
 
 def damage(directory, step: int) -> str | None:
