@@ -241,10 +241,14 @@ def _scorecard_lines(verdicts) -> list[str]:
            "|---|---|---|---|---|"]
   for v in verdicts:
     sign = ">=" if v.higher_is_better else "<="
+    spread = (f" ({min(v.seeds):.3g} to {max(v.seeds):.3g} over "
+              f"{len(v.seeds)} seeds)" if len(v.seeds) > 1 else "")
+    verdict = "holds" if v.holds else "broken"
+    if 0 < v.seeds_broken < len(v.seeds):
+      verdict += f" (broken on {v.seeds_broken} of {len(v.seeds)} seeds)"
     lines.append(
-        f"| {v.attack} | {v.criterion} | {v.worst:.3g}{v.unit} at {v.where} "
-        f"| {sign} {v.threshold:g}{v.unit} | "
-        f"{'holds' if v.holds else 'broken'} |")
+        f"| {v.attack} | {v.criterion} | {v.worst:.3g}{v.unit}{spread} at "
+        f"{v.where} | {sign} {v.threshold:g}{v.unit} | {verdict} |")
   return lines + [""]
 
 

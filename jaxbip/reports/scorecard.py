@@ -13,6 +13,11 @@ config (`attacks.default_config().thresholds`, saved in each result file):
 - prune: plain accuracy above chance at any prune rate (at most);
 - detect: a steganalyser's accuracy on keyed vs plain test images (at most;
   0.5 is chance).
+
+A result over pirate seeds holds the mean (the worst case is the worst
+setting's mean) and each seed's value: a verdict also counts the seeds
+on which its worst setting is broken, so a mean that holds while one seed
+breaks says so.
 """
 
 import dataclasses
@@ -29,12 +34,20 @@ class Verdict:
   higher_is_better: bool  # True: holds when worst >= threshold.
   where: str  # The setting of the worst case.
   unit: str = ""
+  seeds: tuple = ()  # The worst setting's value on each pirate seed.
+
+  def _holds(self, value) -> bool:
+    if self.higher_is_better:
+      return value >= self.threshold
+    return value <= self.threshold
 
   @property
   def holds(self) -> bool:
-    if self.higher_is_better:
-      return self.worst >= self.threshold
-    return self.worst <= self.threshold
+    return self._holds(self.worst)
+
+  @property
+  def seeds_broken(self) -> int:
+    return sum(not self._holds(v) for v in self.seeds)
 
 
 def _thresholds(data: dict):
@@ -43,13 +56,20 @@ def _thresholds(data: dict):
   return {**defaults, **saved}
 
 
-def _numbers(results, key):
-  return [(r[key], r.get("setting", {})) for r in results
-          if isinstance(r.get(key), (int, float))]
+def _numbers(results, key, scale=1.0, shift=0.0):
+  """(value, setting, per-seed values) of each result with a number at
+  `key`, as `value * scale + shift`."""
+  out = []
+  for r in results:
+    if isinstance(r.get(key), (int, float)) and not isinstance(r[key], bool):
+      per_seed = (r.get("per_seed") or {}).get(key) or ()
+      out.append((r[key] * scale + shift, r.get("setting", {}),
+                  tuple(v * scale + shift for v in per_seed)))
+  return out
 
 
-def _worst(pairs, largest: bool):
-  return (max if largest else min)(pairs, key=lambda p: p[0])
+def _worst(triples, largest: bool):
+  return (max if largest else min)(triples, key=lambda p: p[0])
 
 
 def verdicts(attacks: dict, num_classes: int, format_setting) -> list:
@@ -57,9 +77,10 @@ def verdicts(attacks: dict, num_classes: int, format_setting) -> list:
   out = []
   for name, data in attacks.items():
     t, results = _thresholds(data), data.get("results", [])
-    add = lambda crit, pairs, threshold, higher, unit="", name=name: (
-        out.append(Verdict(name, crit, pairs[0], threshold, higher,
-                           format_setting(pairs[1]), unit)) if pairs else None)
+    add = lambda crit, worst, threshold, higher, unit="", name=name: (
+        out.append(Verdict(name, crit, worst[0], threshold, higher,
+                           format_setting(worst[1]), unit, worst[2]))
+        if worst else None)
     if name in ("finetune", "fineprune", "distill", "forge"):
       pairs = _numbers(results, "advantage")
       what = ("forged-key accuracy over scratch" if name == "forge" else
@@ -68,13 +89,13 @@ def verdicts(attacks: dict, num_classes: int, format_setting) -> list:
           t[f"{name}_advantage"], False, " points")
     elif name == "transform":
       clean = (data.get("before") or {}).get("acc_authorized")
-      kept = [(r["acc_authorized"] / clean, s) for r, s in
-              ((r, r.get("setting", {})) for r in results)
-              if clean and isinstance(r.get("acc_authorized"), float)
-              and ((s.get("kind") == "jpeg"
-                    and s.get("quality", 0) >= t["jpeg_quality"])
-                   or (s.get("kind") == "resize"
-                       and s.get("scale", 0) >= t["resize_scale"]))]
+      kept = [k for k in _numbers(results, "acc_authorized",
+                                  1.0 / clean if clean else 0.0)
+              if clean and ((k[1].get("kind") == "jpeg"
+                             and k[1].get("quality", 0) >= t["jpeg_quality"])
+                            or (k[1].get("kind") == "resize"
+                                and k[1].get("scale", 0)
+                                >= t["resize_scale"]))]
       add(f"keyed accuracy kept (JPEG q >= {t['jpeg_quality']}, resize >= "
           f"{t['resize_scale']}x), share of clean",
           _worst(kept, False) if kept else None, t["keyed_share"], True)
@@ -87,8 +108,7 @@ def verdicts(attacks: dict, num_classes: int, format_setting) -> list:
           _worst(pairs, True) if pairs else None, t["detect_accuracy"], False)
     elif name == "prune":
       chance = 1.0 / num_classes if num_classes else 0.0
-      pairs = [(v - chance, s) for v, s in _numbers(results,
-                                                    "acc_unauthorized")]
+      pairs = _numbers(results, "acc_unauthorized", shift=-chance)
       add("plain accuracy above chance at any rate",
           _worst(pairs, True) if pairs else None, t["plain_accuracy"], False)
   return out

@@ -312,3 +312,26 @@ def test_scorecard_verdicts_flip_when_a_threshold_passes_the_value(tmp_path):
   assert verdicts[keyed] == "holds"
   assert verdicts[("transform", "plain accuracy under any transform")] == (
       "broken")
+
+
+def test_scorecard_counts_the_seeds_a_holding_mean_breaks_on(tmp_path):
+  detect = {"attack": "detect", "config": {"seeds": [0, 1, 2]}, "results": [
+      {"setting": {"fraction": 0.1}, "acc_detect": 0.55,
+       "spread": {"acc_detect": [0.5, 0.65]},
+       "per_seed": {"acc_detect": [0.5, 0.5, 0.65]}},
+      {"setting": {"fraction": 0.01}, "acc_detect": 0.5,
+       "per_seed": {"acc_detect": [0.5, 0.5, 0.5]}}]}
+  workdir = make_workdir(tmp_path, {"detect": detect})
+  md = open(report_lib.write_robustness(str(workdir))).read()
+  (verdict,) = _verdicts(md).values()
+  # The mean 0.55 holds against 0.6; seed 2's 0.65 does not.
+  assert verdict == "holds (broken on 1 of 3 seeds)"
+  assert "0.55 (0.5 to 0.65 over 3 seeds) at p=10%" in md
+  (v,) = report_lib.verdicts(str(workdir))
+  assert v.holds and v.seeds_broken == 1
+
+  # All seeds on one side: no count.
+  detect["results"][0]["per_seed"]["acc_detect"] = [0.55, 0.55, 0.55]
+  workdir = make_workdir(tmp_path / "again", {"detect": detect})
+  md = open(report_lib.write_robustness(str(workdir))).read()
+  assert list(_verdicts(md).values()) == ["holds"]
