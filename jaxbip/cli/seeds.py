@@ -9,7 +9,9 @@ Seed S (config.seed, config.seed + 1, ...) trains into WORKDIR/seed_S (and
 resumes there, as jaxbip-train does; a finished run, or attack, is kept).
 Then WORKDIR/seeds.md and seeds.json: mean, min and max of every headline
 metric, each run's params_sha256 and, with --attacks (`--attack=all` on
-each run), its scorecard.
+each run), its scorecard. The table covers every finished seed_S in
+WORKDIR trained with the same config but its seed, so a seed added later
+(`--seeds=1 --config.seed=3`) joins the ones already there.
 """
 
 from absl import flags
@@ -64,8 +66,12 @@ def main():
         if not workdir_lib.attack_file(run, name).exists():
           attacks.run_attack(run, name, attacks.default_config())
       robustness.write_robustness(run)
+  tabled, other = seed_table.table_seeds(FLAGS.workdir, list(seeds))
+  if other:
+    logging.warning("left out of the table, trained with another config: %s",
+                    ", ".join(f"seed_{s}" for s in other))
   path = seed_table.write(FLAGS.workdir,
-                          seed_table.summarise(FLAGS.workdir, seeds))
+                          seed_table.summarise(FLAGS.workdir, tabled))
   print(f"Seeds table: {path}")
 
 

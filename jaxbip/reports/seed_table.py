@@ -27,9 +27,38 @@ def run_dir(workdir, seed: int):
   return workdir_lib.resolve(workdir) / workdir_lib.SEED_RUN.format(seed=seed)
 
 
+def _config_but_seed(run) -> dict:
+  config = workdir_lib.load_config(run).to_dict()
+  config.pop("seed", None)
+  return config
+
+
+def table_seeds(workdir, seeds) -> tuple[list[int], list[int]]:
+  """(the seeds to table, the finished seeds left out).
+
+  `seeds` (all finished) and every other finished seed_S under `workdir`
+  trained with the same config but its seed, so that adding a seed later
+  (`--seeds=1 --config.seed=3`) tables every seed there; a run with
+  another config is left out, not mixed in.
+  """
+  root = workdir_lib.resolve(workdir)
+  reference = _config_but_seed(run_dir(workdir, seeds[0]))
+  prefix = workdir_lib.SEED_RUN.format(seed="")
+  found = set()
+  for path in root.glob(prefix + "*"):
+    suffix = path.name[len(prefix):]
+    if (suffix.lstrip("-").isdigit() and (path / workdir_lib.REPORT).exists()
+        and int(suffix) not in seeds):
+      found.add(int(suffix))
+  same = {s for s in found if _config_but_seed(run_dir(workdir, s))
+          == reference}
+  return sorted(set(seeds) | same), sorted(found - same)
+
+
 def _verdicts(run, report: dict) -> list[dict]:
   return [{"attack": v.attack, "criterion": v.criterion, "worst": v.worst,
-           "threshold": v.threshold, "holds": v.holds}
+           "threshold": v.threshold, "holds": v.holds,
+           "seeds_broken": v.seeds_broken, "pirate_seeds": len(v.seeds)}
           for v in robustness.verdicts(run, report)]
 
 

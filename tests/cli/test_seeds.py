@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,6 +56,25 @@ def test_two_seeds_give_two_runs_and_one_table(data_dir, builder, tmp_path):
                     for s in (5, 6)]
   assert json.loads((workdir / "seeds.json").read_text())["metrics"] == (
       table["metrics"])
+
+  # A seed added later joins the table; a run of another config (a copy
+  # of seed 5 with another learning rate) stays out, named.
+  other = workdir / "seed_9"
+  shutil.copytree(workdir / "seed_5", other)
+  config = json.loads((other / "config.json").read_text())
+  config["seed"] = 9
+  config["train"]["generator"]["learning_rate"] *= 2
+  (other / "config.json").write_text(json.dumps(config))
+  added = _seeds(data_dir, f"--workdir={workdir}", "--seeds=1",
+                 "--config.seed=7")
+  assert added.returncode == 0, added.stderr[-3000:]
+  table = json.loads((workdir / "seeds.json").read_text())
+  assert table["seeds"] == [5, 6, 7]
+  assert [r["seed"] for r in table["runs"]] == [5, 6, 7]
+  assert "left out of the table, trained with another config: seed_9" in (
+      added.stderr)
+  assert (workdir / "seeds.md").read_text().startswith(
+      "# jaxbip: 3 training seeds")
 
 
 def test_zero_seeds_is_one_error_line(data_dir, tmp_path):
