@@ -64,9 +64,9 @@ def _from_stored(state, stored):
 
 
 def save(manager: ocp.CheckpointManager, step: int, state, data_iter,
-         train_seconds: float | None = None) -> None:
-  """Saves and waits for the commit, then records `train_seconds` (see
-  `train_seconds`) and the files' checksums."""
+         seconds: float | None = None) -> None:
+  """Saves and waits for the commit, then records `seconds` of training
+  (read back by `train_seconds`) and the files' checksums."""
   manager.save(step, args=ocp.args.Composite(
       state=ocp.args.StandardSave(_stored(state)),
       data_iter=grain.checkpoint.CheckpointSave(data_iter)))
@@ -74,9 +74,9 @@ def save(manager: ocp.CheckpointManager, step: int, state, data_iter,
   if jax.process_index() == 0:
     step_dir = epath.Path(manager.directory) / str(step)
     if step_dir.is_dir():
-      if train_seconds is not None:
+      if seconds is not None:
         (step_dir / TRAIN_TIME).write_text(
-            json.dumps({"train_seconds": float(train_seconds)}))
+            json.dumps({"train_seconds": float(seconds)}))
       digests = _file_digests(step_dir)
       (step_dir / CHECKSUMS).write_text(
           json.dumps(digests, indent=0, sort_keys=True))
