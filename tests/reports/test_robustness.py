@@ -338,6 +338,7 @@ def test_scorecard_counts_the_seeds_a_holding_mean_breaks_on(tmp_path):
   assert list(_verdicts(md).values()) == ["broken (on 2 of 3 seeds)"]
 
   # All seeds on one side: no count.
+  detect["results"][0]["acc_detect"] = 0.55
   detect["results"][0]["per_seed"]["acc_detect"] = [0.55, 0.55, 0.55]
   workdir = make_workdir(tmp_path / "again", {"detect": detect})
   md = open(report_lib.write_robustness(str(workdir))).read()
