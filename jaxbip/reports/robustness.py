@@ -245,7 +245,7 @@ def _scorecard_lines(verdicts) -> list[str]:
               f"{len(v.seeds)} seeds)" if len(v.seeds) > 1 else "")
     verdict = "holds" if v.holds else "broken"
     if 0 < v.seeds_broken < len(v.seeds):
-      verdict += (f" ({'' if not v.holds else 'broken '}on "
+      verdict += (f" ({'broken ' if v.holds else ''}on "
                   f"{v.seeds_broken} of {len(v.seeds)} seeds)")
     lines.append(
         f"| {v.attack} | {v.criterion} | {v.worst:.3g}{v.unit}{spread} at "

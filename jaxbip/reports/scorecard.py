@@ -89,13 +89,13 @@ def verdicts(attacks: dict, num_classes: int, format_setting) -> list:
           t[f"{name}_advantage"], False, " points")
     elif name == "transform":
       clean = (data.get("before") or {}).get("acc_authorized")
-      kept = [k for k in _numbers(results, "acc_authorized",
-                                  1.0 / clean if clean else 0.0)
-              if clean and ((k[1].get("kind") == "jpeg"
-                             and k[1].get("quality", 0) >= t["jpeg_quality"])
-                            or (k[1].get("kind") == "resize"
-                                and k[1].get("scale", 0)
-                                >= t["resize_scale"]))]
+      kept = [(share, s, seeds) for share, s, seeds in
+              (_numbers(results, "acc_authorized", 1.0 / clean)
+               if clean else [])
+              if (s.get("kind") == "jpeg"
+                  and s.get("quality", 0) >= t["jpeg_quality"])
+              or (s.get("kind") == "resize"
+                  and s.get("scale", 0) >= t["resize_scale"])]
       add(f"keyed accuracy kept (JPEG q >= {t['jpeg_quality']}, resize >= "
           f"{t['resize_scale']}x), share of clean",
           _worst(kept, False) if kept else None, t["keyed_share"], True)
