@@ -35,6 +35,10 @@ def get_config() -> ml_collections.ConfigDict:
   config.data.augment = "none"  # "none", "crop" (pad 4 + random crop),
   # "crop_flip" (crop + horizontal flip), "resized_crop_flip" (Inception-style
   # random-resized crop of the full image + flip: ImageNet training).
+  # True: "crop" / "crop_flip" happen inside the compiled step, to the
+  # classifier's views after the key is written, so the generator keys
+  # unshifted images as at test time (jaxbip/method/view_augment.py).
+  config.data.augment_in_step = False
   # Eval: 0 resizes the whole image; c in (0, 1] resizes the shorter side to
   # image_size / c and takes the central square (ImageNet: 0.875).
   config.data.center_crop = 0.0

@@ -119,6 +119,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _one_of(config, "train.dtype", protected.DTYPES)
   _one_of(config, "loss.mislabel", mislabel.MISLABEL_MAPS)
   _one_of(config, "data.augment", pipeline.AUGMENTS)
+  if config.data.augment_in_step and config.data.augment not in ("crop",
+                                                                 "crop_flip"):
+    raise ConfigError("config.data.augment_in_step needs data.augment 'crop' "
+                      f"or 'crop_flip', got {config.data.augment!r}")
   _one_of(config, "data.on_corrupt", image_files.ON_CORRUPT)
   _positive(config, "data.faces.held_out_videos")
   if not 0.0 <= config.data.center_crop <= 1.0:

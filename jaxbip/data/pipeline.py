@@ -304,7 +304,9 @@ def train_dataset(config: ml_collections.ConfigDict, builder,
     ds = ds.random_map(RandomResizedCrop(config.data.image_size))
   else:
     ds = ds.map(Preprocess(config.data.image_size))
-  if config.data.augment in ("crop", "crop_flip"):
+  # augment_in_step: the train step shifts the images after keying them.
+  if (config.data.augment in ("crop", "crop_flip")
+      and not config.data.augment_in_step):
     ds = ds.random_map(Augment(flip=config.data.augment == "crop_flip"))
   ds = ds.batch(local_batch_size(global_batch), drop_remainder=True)
   it_ds = ds.to_iter_dataset()

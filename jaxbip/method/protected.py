@@ -53,6 +53,9 @@ class Protected:
   # steps over which their strength ramps from 0 to 1.
   distortions: tuple[str, ...] = ()
   distortion_ramp_steps: int = 1
+  # "crop" / "crop_flip": the classifier's views are shifted in the step,
+  # after keying (view_augment.py); "none": the pipeline did any shifting.
+  view_augment: str = "none"
   # Simulated fine-tuning and the forger (defenses.py); off by default.
   defense: defenses.Defense = defenses.NONE
 
@@ -139,6 +142,8 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
       distortions=tuple(config.key.distortions),
       distortion_ramp_steps=max(1, round(config.key.distortion_ramp
                                          * total_steps)),
+      view_augment=(config.data.augment if config.data.augment_in_step
+                    else "none"),
       defense=defenses.build(config, tuned_layers.select(config.model.conv),
                              DTYPES[config.train.dtype]),
   )

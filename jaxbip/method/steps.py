@@ -19,6 +19,7 @@ from jaxbip.method import defenses
 from jaxbip.method import distortions
 from jaxbip.method import fingerprints
 from jaxbip.method import image_metrics
+from jaxbip.method import view_augment
 from jaxbip.method.train_state import TrainState
 from jaxbip.runtime import batching
 from jaxbip.runtime import sharding
@@ -29,6 +30,7 @@ from jaxbip.runtime import sharding
 _USERS_STREAM = 2
 _DISTORT_STREAM = 3
 _FORGER_STREAM = 4
+_VIEW_AUGMENT_STREAM = 5
 
 
 def to_float(images: jax.Array) -> jax.Array:
@@ -110,7 +112,10 @@ def train_step(protected, state: TrainState, batch, rng):
   own against the classifier as it was before this step.
 
   With `config.key.distortions`, the classifier sees each view through the
-  image's drawn distortion (method/distortions.py).
+  image's drawn distortion (method/distortions.py). With
+  `config.data.augment_in_step`, every view is then shifted (and flipped)
+  by the image's draw (method/view_augment.py): the key is written on the
+  unshifted image.
 
   With fingerprints, every image is keyed for a user drawn at random. With
   the two-stage schedule the classifier sees the key under stop_gradient (the
@@ -135,6 +140,10 @@ def train_step(protected, state: TrainState, batch, rng):
                          / protected.distortion_ramp_steps)
   distort = distortions.distort(x, rng_distort, protected.distortions,
                                 strength)
+  shift = (view_augment.crop_flip(
+      x, jax.random.fold_in(rng, _VIEW_AUGMENT_STREAM),
+      flip=protected.view_augment == "crop_flip")
+           if protected.view_augment != "none" else (lambda v: v))
 
   def loss_fn(classifier_params, generator_params):
     if protected.generator_frozen:
@@ -153,6 +162,7 @@ def train_step(protected, state: TrainState, batch, rng):
     if defense.has_forger:  # The forger's images as it crafted them.
       views.append(jax.lax.stop_gradient(defenses.forged_images(
           defense, state.forger_params, x, key_norm)))
+    views = [shift(v) for v in views]
     # One classifier call on all views: BatchNorm statistics then mix keyed
     # and plain images, as they will be mixed at test time.
     logits, updates = protected.classifier.apply(

@@ -156,3 +156,17 @@ def test_eval_batches_single_process_cover_the_split_once(tiny_config,
       list(_split(builder, "test")))
   assert num_batches == -(-360 // 64)
   assert len(padded) == num_batches * 64 - 360
+
+
+def test_augment_in_step_leaves_the_shifting_to_the_step(tiny_config, builder):
+  """The pipeline's batches are then exactly the unaugmented ones."""
+  batches = {}
+  for augment, in_step in (("none", False), ("crop_flip", True),
+                           ("crop_flip", False)):
+    config = tiny_config.copy_and_resolve_references()
+    config.data.augment, config.data.augment_in_step = augment, in_step
+    it = iter(pipeline.train_dataset(config, builder, 16, seed=3))
+    batches[augment, in_step] = [next(it)["image"] for _ in range(2)]
+  for plain, in_step, shifted in zip(*batches.values()):
+    np.testing.assert_array_equal(in_step, plain)
+    assert not np.array_equal(shifted, plain)

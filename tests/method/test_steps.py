@@ -186,6 +186,25 @@ def test_distortions_change_what_the_classifier_sees(tiny_config, initial):
   assert distorted["mse"] == plain["mse"]
 
 
+def test_augment_in_step_shifts_the_views_not_the_key(tiny_config, initial):
+  """The classifier sees other pixels (its losses move); the key is written
+  on the same unshifted images (its MSE does not)."""
+  rng = jax.random.key(3)
+  results = {}
+  for in_step in (False, True):
+    config = tiny_config.copy_and_resolve_references()
+    config.data.augment, config.data.augment_in_step = "crop_flip", in_step
+    protected, state, batch = _setup(config, initial, 6)
+    new, metrics = jax.jit(functools.partial(steps.train_step, protected))(
+        state, batch, rng)
+    results[in_step] = jax.device_get(metrics)
+    assert any(jax.tree.leaves(_moved(new.classifier_params,
+                                      state.classifier_params)))
+  off, on = results.values()
+  assert np.isfinite(on["loss"]) and on["ce_plain"] != off["ce_plain"]
+  assert on["mse"] == off["mse"]
+
+
 def test_layout_terms_add_their_weighted_values_to_the_loss(tiny_config,
                                                             initial):
   """w_universal_mse and w_peaked_mse add exactly weight * term and move
