@@ -72,3 +72,19 @@ def test_energy_share_is_one_for_one_pixel_and_a_hundredth_when_even():
   # Every pixel the same energy (random signs): exactly its 1% of pixels.
   signs = np.random.default_rng(0).choice([-1.0, 1.0], (2, 20, 20, 3))
   assert key_structure.top1_energy_share(0.01 * signs) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_per_pixel_bound_caps_the_top1_share(seed):
+  # configs/digits_stealth.py leans on this: with |r| <= eps the 1% largest
+  # pixels hold at most 0.01 * eps^2 / mean(r^2) of the energy.
+  rng = np.random.default_rng(seed)
+  eps = 4 / 255
+  sparse = rng.standard_t(df=2, size=(16, 32, 32, 3)) * 0.004
+  r = np.clip(sparse, -eps, eps)
+  cap = 0.01 * eps**2 / np.mean(np.square(r))
+  share = key_structure.top1_energy_share(r)
+  assert share <= cap
+  # And the cap is not loose for such a heavy-tailed key: much of it is
+  # used, far above the 0.01 of an even key.
+  assert share > 0.3 * cap and share > 0.02
