@@ -114,6 +114,11 @@ def get_config() -> ml_collections.ConfigDict:
   # mean(r^4) / mean(r^2) per image: mean(r^2) times its kurtosis, large
   # when a few pixels carry the key (a sparse dot grid).
   config.loss.w_peaked_mse = 0.0
+  # Watson's DCT model of visible change, squared (jaxbip/method/watson.py):
+  # a perceptual penalty with no pretrained weights; image sides must be
+  # multiples of 8. On the digits 0.03 weighs a noise-like 43 dB key as
+  # w_mse = 150 does (the model's thresholds are low on black).
+  config.loss.w_watson = 0.0
 
   # Defences against a pirate who holds the weights, trained inside the joint
   # step (jaxbip/method/defenses.py); both off by default.

@@ -93,13 +93,18 @@ def validate(config: ml_collections.ConfigDict) -> None:
                 "data.faces.min_images", "data.faces.num_identities",
                 "data.faces.frames_per_video", "loss.w_plain", "loss.w_swap",
                 "loss.w_mse", "loss.w_ssim", "loss.w_universal_mse",
-                "loss.w_peaked_mse", "model.eps",
+                "loss.w_peaked_mse", "loss.w_watson", "model.eps",
                 "train.classifier.warmup_steps",
                 "train.generator.warmup_steps",
                 "train.classifier.weight_decay",
                 "train.generator.weight_decay")
   if config.train.num_steps == 0:
     _positive(config, "train.num_epochs")
+  if config.loss.w_watson > 0 and config.data.image_size % 8:
+    raise ConfigError(
+        "config.loss.w_watson > 0 needs config.data.image_size divisible by "
+        f"8 (Watson's model works on 8x8 blocks), got "
+        f"{config.data.image_size}")
   for net in ("classifier", "generator"):
     lr = config.train[net].learning_rate
     if lr <= 0:

@@ -31,6 +31,7 @@ class LossWeights:
   bits: float = 0.0
   universal_mse: float = 0.0
   peaked_mse: float = 0.0
+  watson: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -133,7 +134,8 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
                           mse=config.loss.w_mse, ssim=config.loss.w_ssim,
                           bits=config.loss.w_bits,
                           universal_mse=config.loss.w_universal_mse,
-                          peaked_mse=config.loss.w_peaked_mse),
+                          peaked_mse=config.loss.w_peaked_mse,
+                          watson=config.loss.w_watson),
       num_classes=num_classes,
       generator_frozen=config.train.generator.freeze,
       num_users=fingerprint_settings(config)[1],

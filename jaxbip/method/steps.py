@@ -20,6 +20,7 @@ from jaxbip.method import distortions
 from jaxbip.method import fingerprints
 from jaxbip.method import image_metrics
 from jaxbip.method import view_augment
+from jaxbip.method import watson
 from jaxbip.method.train_state import TrainState
 from jaxbip.runtime import batching
 from jaxbip.runtime import sharding
@@ -105,6 +106,7 @@ def train_step(protected, state: TrainState, batch, rng):
          [+ w_bits BCE(D(x_key), bits of the image's user)]
          [+ w_universal_mse mean((batch mean of x_key - x)^2)]
          [+ w_peaked_mse mean((x_key - x)^4) / mean((x_key - x)^2)]
+         [+ w_watson Watson's DCT distance(x_key, x)^2]
   [+ defense.weight ICE(f adapted by k steps of fine-tuning on (x, y), x, y)]
   [+ defense.forger.weight CE(f(x_forged), m(y))]
 
@@ -195,6 +197,9 @@ def train_step(protected, state: TrainState, batch, rng):
     if w.peaked_mse > 0:
       terms["peaked_mse"] = jnp.mean(image_metrics.peaked_mse(change))
       loss += w.peaked_mse * terms["peaked_mse"]
+    if w.watson > 0:
+      terms["watson"] = jnp.mean(watson.distance_sq(x_key, x))
+      loss += w.watson * terms["watson"]
     if protected.fingerprinted:
       terms["bce_bits"], terms["bit_acc"] = _fingerprint_terms(
           protected, generator_params, x_key, users)

@@ -235,3 +235,26 @@ def test_layout_terms_add_their_weighted_values_to_the_loss(tiny_config,
       1e5 * on["universal_mse"] + 1e3 * on["peaked_mse"], rtol=1e-3)
   assert any(jax.tree.leaves(_moved(on_state.generator_params,
                                     off_state.generator_params)))
+
+
+def test_watson_term_adds_its_weighted_value_and_moves_the_key(tiny_config,
+                                                               initial):
+  rng = jax.random.key(6)
+  protected, state, batch = _setup(tiny_config, initial, 6)
+  # One step first: the initial key is exactly zero.
+  state, _ = jax.jit(functools.partial(steps.train_step, protected))(
+      state, batch, rng)
+  state = jax.device_get(state)
+  runs = {}
+  for weight in (0.0, 1e3):
+    config = tiny_config.copy_and_resolve_references()
+    config.loss.w_watson = weight
+    protected = protected_lib.build(config, 10, 6)
+    runs[weight] = jax.device_get(jax.jit(functools.partial(
+        steps.train_step, protected))(state, batch, rng))
+  (off_state, off), (on_state, on) = runs.values()
+  assert "watson" not in off and on["watson"] > 0
+  np.testing.assert_allclose(on["loss"] - off["loss"], 1e3 * on["watson"],
+                             rtol=1e-3)
+  assert any(jax.tree.leaves(_moved(on_state.generator_params,
+                                    off_state.generator_params)))
