@@ -18,7 +18,8 @@ import jax.numpy as jnp
 
 BLOCK = 8
 # Base thresholds per DCT frequency (row: vertical, column: horizontal), in
-# 0-255 units of an orthonormal 8x8 DCT (Watson 1993's table).
+# 0-255 units of an orthonormal 8x8 DCT: Watson's (1993) table, the values
+# Czolbe et al. (2020) start their loss from.
 BASE_THRESHOLDS = np.array([
     [1.40, 1.01, 1.16, 1.66, 2.40, 3.43, 4.79, 6.56],
     [1.01, 1.45, 1.32, 1.52, 2.00, 2.71, 3.67, 4.93],
