@@ -205,26 +205,35 @@ def test_augment_in_step_shifts_the_views_not_the_key(tiny_config, initial):
   assert on["mse"] == off["mse"]
 
 
+def _off_and_on(tiny_config, initial, rng, switch_on):
+  """(state, metrics) of one step without and with the terms that
+  `switch_on(config)` turns on, both from the same state one step in (the
+  initial key is exactly zero, where the layout terms are 0)."""
+  protected, state, batch = _setup(tiny_config, initial, 6)
+  state, _ = jax.jit(functools.partial(steps.train_step, protected))(
+      state, batch, rng)
+  state = jax.device_get(state)
+  runs = []
+  for on in (False, True):
+    config = tiny_config.copy_and_resolve_references()
+    if on:
+      switch_on(config)
+    protected = protected_lib.build(config, 10, 6)
+    runs.append(jax.device_get(jax.jit(functools.partial(
+        steps.train_step, protected))(state, batch, rng)))
+  return runs
+
+
 def test_layout_terms_add_their_weighted_values_to_the_loss(tiny_config,
                                                             initial):
   """w_universal_mse and w_peaked_mse add exactly weight * term and move
   the key."""
-  rng = jax.random.key(5)
-  protected, state, batch = _setup(tiny_config, initial, 6)
-  # One step first: the initial key is exactly zero, where both terms are 0.
-  state, _ = jax.jit(functools.partial(steps.train_step, protected))(
-      state, batch, rng)
-  state = jax.device_get(state)
-  runs = {}
-  # Large weights: after one step the key is faint (about 65 dB), and the
-  # terms' share of the loss must stand above float32 rounding.
-  for weights in ((0.0, 0.0), (1e5, 1e3)):
-    config = tiny_config.copy_and_resolve_references()
-    config.loss.w_universal_mse, config.loss.w_peaked_mse = weights
-    protected = protected_lib.build(config, 10, 6)
-    runs[weights] = jax.device_get(jax.jit(functools.partial(
-        steps.train_step, protected))(state, batch, rng))
-  (off_state, off), (on_state, on) = runs.values()
+  def switch_on(config):
+    # Large weights: after one step the key is faint (about 65 dB), and the
+    # terms' share of the loss must stand above float32 rounding.
+    config.loss.w_universal_mse, config.loss.w_peaked_mse = 1e5, 1e3
+  (off_state, off), (on_state, on) = _off_and_on(
+      tiny_config, initial, jax.random.key(5), switch_on)
   assert "universal_mse" not in off and "peaked_mse" not in off
   # The shared part is part of the (clipped) MSE, which the peaked one
   # bounds from above.
@@ -239,20 +248,10 @@ def test_layout_terms_add_their_weighted_values_to_the_loss(tiny_config,
 
 def test_watson_term_adds_its_weighted_value_and_moves_the_key(tiny_config,
                                                                initial):
-  rng = jax.random.key(6)
-  protected, state, batch = _setup(tiny_config, initial, 6)
-  # One step first: the initial key is exactly zero.
-  state, _ = jax.jit(functools.partial(steps.train_step, protected))(
-      state, batch, rng)
-  state = jax.device_get(state)
-  runs = {}
-  for weight in (0.0, 1e3):
-    config = tiny_config.copy_and_resolve_references()
-    config.loss.w_watson = weight
-    protected = protected_lib.build(config, 10, 6)
-    runs[weight] = jax.device_get(jax.jit(functools.partial(
-        steps.train_step, protected))(state, batch, rng))
-  (off_state, off), (on_state, on) = runs.values()
+  def switch_on(config):
+    config.loss.w_watson = 1e3
+  (off_state, off), (on_state, on) = _off_and_on(
+      tiny_config, initial, jax.random.key(6), switch_on)
   assert "watson" not in off and on["watson"] > 0
   np.testing.assert_allclose(on["loss"] - off["loss"], 1e3 * on["watson"],
                              rtol=1e-3)
