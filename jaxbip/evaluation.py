@@ -19,19 +19,17 @@ from jaxbip import errors
 from jaxbip import workdir as workdir_lib
 from jaxbip.data import pipeline
 from jaxbip.method import key_structure
+from jaxbip.method import rng_streams
 from jaxbip.method import steps
 from jaxbip.method import train_state
 from jaxbip.runtime import platform
 from jaxbip.runtime import sharding
 
-WRONG_KEY_SEED_OFFSET = 7919  # Any fixed offset: the wrong key's init seed.
-
-
 def wrong_key_params(config, protected, mesh):
   """A randomly initialised generator (non-zero output layer): a wrong key,
   replicated over the mesh."""
   size = config.data.image_size
-  rng = jax.random.key(config.seed + WRONG_KEY_SEED_OFFSET)
+  rng = rng_streams.stream(jax.random.key(config.seed), rng_streams.WRONG_KEY)
   return platform.run_once(
       lambda: protected.wrong_key_generator.init(
           rng, jnp.zeros((1, size, size, 3), jnp.float32))["params"],

@@ -40,14 +40,14 @@ INNER_OPTIMIZERS = ("sgd", "adam")
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Defense:
-  """The static settings of both defences; the defaults turn both off."""
+  """The static settings of both defences; the defaults turn both off.
+
+  Their loss terms and weights are in loss_terms.py, as every term's."""
   finetune_steps: int = 0  # k inner updates; 0: no simulated fine-tuning.
   inner_tx: optax.GradientTransformation | None = None
   second_order: bool = False
-  finetune_weight: float = 0.0
   forger: nn.Module | None = None  # None: no forger.
   forger_tx: optax.GradientTransformation | None = None
-  forger_weight: float = 0.0
   forger_reinit_every: int = 0  # 0: never re-initialised.
 
   @property
@@ -87,10 +87,8 @@ def build(config: ml_collections.ConfigDict, layers, dtype) -> Defense:
                                 cfg.second_order)
                 if cfg.finetune_steps else None),
       second_order=cfg.second_order,
-      finetune_weight=cfg.weight,
       forger=forger,
       forger_tx=optax.adam(cfg.forger.learning_rate) if forger else None,
-      forger_weight=cfg.forger.weight,
       forger_reinit_every=cfg.forger.reinit_every,
   )
 

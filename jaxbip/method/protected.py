@@ -1,4 +1,4 @@
-"""The static half of a protected run: modules, optimisers, loss weights.
+"""The static half of a protected run: modules, optimisers, loss terms.
 
 `TrainState` holds the arrays; `Protected` holds everything a step needs that
 is not an array. Step functions close over it, so it is built once per run.
@@ -15,23 +15,12 @@ import optax
 from jaxbip import models
 from jaxbip.method import defenses
 from jaxbip.method import fingerprints
+from jaxbip.method import loss_terms
 from jaxbip.method import mislabel as mislabel_lib
 from jaxbip.method import optimizers
 from jaxbip.perf import tuned_layers
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
-
-
-@dataclasses.dataclass(frozen=True)
-class LossWeights:
-  plain: float
-  swap: float
-  mse: float
-  ssim: float
-  bits: float = 0.0
-  universal_mse: float = 0.0
-  peaked_mse: float = 0.0
-  watson: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -44,7 +33,8 @@ class Protected:
   classifier_tx: optax.GradientTransformation
   generator_tx: optax.GradientTransformation
   mislabel: mislabel_lib.Mislabel
-  weights: LossWeights
+  # The loss terms the step computes and their weights (loss_terms.py).
+  terms: loss_terms.ActiveTerms
   num_classes: int
   generator_frozen: bool
   num_users: int = 0  # > 0: the generator is a models.FingerprintedKey.
@@ -130,12 +120,7 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
       mislabel=mislabel_lib.Mislabel(
           config.loss.mislabel, num_classes, shift=config.loss.shift,
           seed=config.seed),
-      weights=LossWeights(plain=config.loss.w_plain, swap=config.loss.w_swap,
-                          mse=config.loss.w_mse, ssim=config.loss.w_ssim,
-                          bits=config.loss.w_bits,
-                          universal_mse=config.loss.w_universal_mse,
-                          peaked_mse=config.loss.w_peaked_mse,
-                          watson=config.loss.w_watson),
+      terms=loss_terms.select(config),
       num_classes=num_classes,
       generator_frozen=config.train.generator.freeze,
       num_users=fingerprint_settings(config)[1],

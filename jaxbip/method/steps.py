@@ -19,19 +19,13 @@ from jaxbip.method import defenses
 from jaxbip.method import distortions
 from jaxbip.method import fingerprints
 from jaxbip.method import image_metrics
+from jaxbip.method import loss_terms
+from jaxbip.method import rng_streams
 from jaxbip.method import view_augment
-from jaxbip.method import watson
+from jaxbip.method.protected import Protected
 from jaxbip.method.train_state import TrainState
 from jaxbip.runtime import batching
 from jaxbip.runtime import sharding
-
-
-# fold_in tag of the per-step draw of users: split(rng) below uses 0 and 1
-# (fold_in(rng, i) is the i-th key of a split), so 2 is a fresh stream.
-_USERS_STREAM = 2
-_DISTORT_STREAM = 3
-_FORGER_STREAM = 4
-_VIEW_AUGMENT_STREAM = 5
 
 
 def to_float(images: jax.Array) -> jax.Array:
@@ -71,14 +65,6 @@ def decode_bits(generator, generator_params, x_key):
                          method="decode")
 
 
-def _fingerprint_terms(protected, generator_params, x_key, users):
-  """BCE of the decoded bits and the per-image bit accuracy."""
-  bits = protected.generator.bits(users)
-  logits = decode_bits(protected.generator, generator_params, x_key)
-  return (fingerprints.bit_loss(logits, bits),
-          jnp.mean(fingerprints.bit_accuracy(logits, bits)))
-
-
 def _select(take_new, new, old):
   """`new` where the scalar `take_new` holds, else `old`, leaf by leaf."""
   return jax.tree.map(lambda n, o: jnp.where(take_new, n, o), new, old)
@@ -98,20 +84,36 @@ def _accuracy(logits, labels):
   return jnp.mean(jnp.argmax(logits, -1) == labels)
 
 
-def train_step(protected, state: TrainState, batch, rng):
+def _classifier_views(protected, ctx_views, x, r_f, x_key_f, key_norm,
+                      forger_params, rng, distort, shift) -> dict:
+  """The images of every view the active terms read, by name, in VIEWS order.
+
+  The same distortion of each image goes into the key, plain and swap views
+  (none when off): the key must survive it, the plain and swap views stay
+  wrong under it. The forger's images are taken as it crafted them.
+  """
+  views = {"key": x_key_f, "plain": x}
+  if "swap" in ctx_views:
+    views["swap"] = jnp.clip(
+        x + _swap_residuals(r_f, rng_streams.stream(rng, rng_streams.SWAP)),
+        0.0, 1.0)
+  views = {name: distort(v) for name, v in views.items()}
+  if "forged" in ctx_views:
+    views["forged"] = jax.lax.stop_gradient(defenses.forged_images(
+        protected.defense, forger_params, x, key_norm))
+  return {name: shift(v) for name, v in views.items()}
+
+
+def train_step(protected: Protected, state: TrainState, batch: dict,
+               rng: jax.Array) -> tuple[TrainState, dict]:
   """One joint update of classifier and key generator.
 
-  loss = CE(f(x_key), y) + w_plain CE(f(x), m(y)) + w_swap CE(f(x_swap), m(y))
-         + w_mse mean(r^2) + w_ssim (1 - SSIM(x_key, x))
-         [+ w_bits BCE(D(x_key), bits of the image's user)]
-         [+ w_universal_mse mean((batch mean of x_key - x)^2)]
-         [+ w_peaked_mse mean((x_key - x)^4) / mean((x_key - x)^2)]
-         [+ w_watson Watson's DCT distance(x_key, x)^2]
-  [+ defense.weight ICE(f adapted by k steps of fine-tuning on (x, y), x, y)]
-  [+ defense.forger.weight CE(f(x_forged), m(y))]
-
-  defenses.py has the two defences; the forger then takes one step of its
-  own against the classifier as it was before this step.
+  loss = sum over the active terms of w_term * term (loss_terms.py), e.g.
+  the paper's CE(f(x_key), y) + w_plain CE(f(x), m(y))
+  + w_swap CE(f(x + r[perm]), m(y)) + w_mse mean(r^2)
+  + w_ssim (1 - SSIM(x_key, x)), and the defences of defenses.py; the
+  forger then takes one step of its own against the classifier as it was
+  before this step.
 
   With `config.key.distortions`, the classifier sees each view through the
   image's drawn distortion (method/distortions.py). With
@@ -124,26 +126,24 @@ def train_step(protected, state: TrainState, batch, rng):
   key never learns from the classifier) and the step's stage decides which
   network's update is kept: the key's in stage 1, the classifier's in stage 2.
   """
-  w = protected.weights
+  terms = protected.terms
   rng = jax.random.fold_in(rng, state.step)
-  rng_swap, rng_mislabel = jax.random.split(rng)
-  # A stream of its own: runs without fingerprints draw exactly as before.
-  rng_users = jax.random.fold_in(rng, _USERS_STREAM)
-  rng_distort = jax.random.fold_in(rng, _DISTORT_STREAM)
   x = to_float(batch["image"])
   y = batch["label"]
   y_true = jax.nn.one_hot(y, protected.num_classes)
-  y_wrong = protected.mislabel.targets(y, rng_mislabel)
-  users = (jax.random.randint(rng_users, y.shape, 0, protected.num_users)
+  y_wrong = protected.mislabel.targets(
+      y, rng_streams.stream(rng, rng_streams.MISLABEL))
+  users = (jax.random.randint(rng_streams.stream(rng, rng_streams.USERS),
+                              y.shape, 0, protected.num_users)
            if protected.fingerprinted else None)
   two_stage = protected.schedule == "two_stage"
-  defense = protected.defense
   strength = jnp.minimum(1.0, (state.step + 1).astype(jnp.float32)
                          / protected.distortion_ramp_steps)
-  distort = distortions.distort(x, rng_distort, protected.distortions,
-                                strength)
+  distort = distortions.distort(
+      x, rng_streams.stream(rng, rng_streams.DISTORT), protected.distortions,
+      strength)
   shift = (view_augment.crop_flip(
-      x, jax.random.fold_in(rng, _VIEW_AUGMENT_STREAM),
+      x, rng_streams.stream(rng, rng_streams.VIEW_AUGMENT),
       flip=protected.view_augment == "crop_flip")
            if protected.view_augment != "none" else (lambda v: v))
 
@@ -153,72 +153,38 @@ def train_step(protected, state: TrainState, batch, rng):
     r, x_key = key_images(protected.generator, generator_params, x, users)
     r_f, x_key_f = ((jax.lax.stop_gradient(r), jax.lax.stop_gradient(x_key))
                     if two_stage else (r, x_key))
-    views = [x_key_f, x]
-    if w.swap > 0:  # Terms with zero weight are not computed at all.
-      views.append(jnp.clip(x + _swap_residuals(r_f, rng_swap), 0.0, 1.0))
-    # The same distortion of each image in every view (none when off): the
-    # key must survive it, the plain and swap views stay wrong under it.
-    views = [distort(v) for v in views]
     # The key's norm after clipping, per image: what the forger may spend.
     key_norm = jax.lax.stop_gradient(image_metrics.l2(x_key, x))
-    if defense.has_forger:  # The forger's images as it crafted them.
-      views.append(jax.lax.stop_gradient(defenses.forged_images(
-          defense, state.forger_params, x, key_norm)))
-    views = [shift(v) for v in views]
+    views = _classifier_views(protected, terms.views, x, r_f, x_key_f,
+                              key_norm, state.forger_params, rng, distort,
+                              shift)
     # One classifier call on all views: BatchNorm statistics then mix keyed
     # and plain images, as they will be mixed at test time.
-    logits, updates = protected.classifier.apply(
+    # Pooled features per stage only when a term reads them, so that the
+    # program of a run without such a term is what it was.
+    all_logits, updates = protected.classifier.apply(
         {"params": classifier_params, "batch_stats": state.batch_stats},
-        stack_views(views), train=True, mutable=["batch_stats"])
-    names = ("key", "plain") + (("swap",) if w.swap > 0 else ()) + (
-        ("forged",) if defense.has_forger else ())
-    logits = dict(zip(names, split_views(logits, len(views))))
-    terms = {
-        "ce_key": optax.softmax_cross_entropy(logits["key"], y_true).mean(),
-        "ce_plain": optax.softmax_cross_entropy(logits["plain"],
-                                                y_wrong).mean(),
-        "mse": jnp.mean(jnp.square(r)),
-    }
-    loss = terms["ce_key"] + w.plain * terms["ce_plain"] + w.mse * terms["mse"]
-    if w.swap > 0:
-      terms["ce_swap"] = optax.softmax_cross_entropy(logits["swap"],
-                                                     y_wrong).mean()
-      loss += w.swap * terms["ce_swap"]
-    if w.ssim > 0:
-      terms["ssim"] = jnp.mean(image_metrics.ssim(x_key, x))
-      loss += w.ssim * (1.0 - terms["ssim"])
-    # The layout of the change the image gets, x_key - x: where r is clipped
-    # away (e.g. r < 0 on black pixels) it costs nothing and shows nothing,
-    # so r itself could look spread while what a detector sees is not.
-    change = x_key - x
-    if w.universal_mse > 0:
-      terms["universal_mse"] = image_metrics.universal_mse(change)
-      loss += w.universal_mse * terms["universal_mse"]
-    if w.peaked_mse > 0:
-      terms["peaked_mse"] = jnp.mean(image_metrics.peaked_mse(change))
-      loss += w.peaked_mse * terms["peaked_mse"]
-    if w.watson > 0:
-      terms["watson"] = jnp.mean(watson.distance_sq(x_key, x))
-      loss += w.watson * terms["watson"]
-    if protected.fingerprinted:
-      terms["bce_bits"], terms["bit_acc"] = _fingerprint_terms(
-          protected, generator_params, x_key, users)
-      loss += w.bits * terms["bce_bits"]
-    if defense.has_forger:
-      terms["ce_forged"] = optax.softmax_cross_entropy(logits["forged"],
-                                                       y_wrong).mean()
-      loss += defense.forger_weight * terms["ce_forged"]
-    if defense.simulates_finetuning:
-      # The pirate fine-tunes on plain images as they are, undistorted.
-      terms["ice_finetuned"], terms["acc_finetuned"] = defenses.finetune_loss(
-          protected, classifier_params, state.batch_stats, x, y)
-      loss += defense.finetune_weight * terms["ice_finetuned"]
-    return loss, (updates["batch_stats"], terms, logits, x_key, key_norm)
+        stack_views(list(views.values())), train=True,
+        mutable=(["batch_stats", "intermediates"] if terms.needs_features
+                 else ["batch_stats"]))
+    logits = dict(zip(views, split_views(all_logits, len(views))))
+    features = {view: {} for view in views}
+    for layer, (value,) in updates.get("intermediates", {}).items():
+      for view, f in zip(views, split_views(value, len(views))):
+        features[view][layer] = f
+    ctx = loss_terms.StepContext(
+        protected=protected, x=x, y=y, y_true=y_true, y_wrong=y_wrong, r=r,
+        x_key=x_key, logits=logits, features=features, users=users,
+        classifier_params=classifier_params,
+        generator_params=generator_params, batch_stats=state.batch_stats,
+        rng=rng_streams.stream(rng, rng_streams.INFO_DENIAL))
+    loss, metrics = terms.total(ctx)
+    return loss, (updates["batch_stats"], metrics, logits, x_key, key_norm)
 
   (loss, aux), (c_grads, g_grads) = jax.value_and_grad(
       loss_fn, argnums=(0, 1), has_aux=True)(
           state.classifier_params, state.generator_params)
-  batch_stats, terms, logits, x_key, key_norm = aux
+  batch_stats, term_metrics, logits, x_key, key_norm = aux
   c_updates, c_opt = protected.classifier_tx.update(
       c_grads, state.classifier_opt_state, state.classifier_params)
   g_updates, g_opt = protected.generator_tx.update(
@@ -241,16 +207,16 @@ def train_step(protected, state: TrainState, batch, rng):
         k: _select(stage1, getattr(new_state, k), getattr(state, k))
         for k in ("generator_params", "generator_opt_state")
     })
-  if defense.has_forger:
+  if protected.defense.has_forger:
     forged_state, _ = defenses.forger_update(
         protected, state, x, y, key_norm,
-        jax.random.fold_in(rng, _FORGER_STREAM))
+        rng_streams.stream(rng, rng_streams.FORGER))
     new_state = new_state.replace(
         forger_params=forged_state.forger_params,
         forger_opt_state=forged_state.forger_opt_state)
   metrics = {
       "loss": loss,
-      **terms,
+      **term_metrics,
       **{f"acc_{view}": _accuracy(l, y) for view, l in logits.items()},
       "psnr": jnp.mean(image_metrics.psnr(x_key, x)),
   }

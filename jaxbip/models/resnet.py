@@ -100,6 +100,11 @@ class ResNet(nn.Module):
         x = self.block_cls(self.num_filters * 2**i, strides=strides,
                            conv=conv, norm=norm, fence=fence,
                            name=f"stage{i + 1}_block{j + 1}")(x)
+      # Each stage's channels pooled over space: what a pirate's linear probe
+      # reads (attacks/probe.py) and what the information-denial terms keep
+      # free of the class. Kept only when "intermediates" is mutable.
+      self.sow("intermediates", f"stage{i + 1}",
+               jnp.mean(x, axis=(1, 2)).astype(jnp.float32))
     x = jnp.mean(x, axis=(1, 2))
     # The pooled last-layer channels, for fine-pruning (jaxbip.attacks).
     self.sow("intermediates", "features", x)

@@ -3,10 +3,12 @@
 import functools
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from configs import tiny
+from jaxbip.method import loss_terms
 from jaxbip.method import protected as protected_lib
 from jaxbip.runtime import sharding
 from jaxbip.method import steps
@@ -257,3 +259,31 @@ def test_watson_term_adds_its_weighted_value_and_moves_the_key(tiny_config,
                              rtol=1e-3)
   assert any(jax.tree.leaves(_moved(on_state.generator_params,
                                     off_state.generator_params)))
+
+
+def test_a_registered_toy_term_enters_the_compiled_step(tiny_config, initial):
+  """One `register` call is all a new term needs: it is selected by its
+  weight, reads the plain view's pooled stage features, adds weight * value
+  to the loss and logs its value; unregistered, the same weight does
+  nothing."""
+  def toy(ctx):
+    return jnp.mean(jnp.square(ctx.features["plain"]["stage1"])), {}
+
+  def switch_on(config):
+    config.loss.w_toy = 0.5
+
+  term = loss_terms.LossTerm("toy", toy, views=("plain",),
+                             needs_features=True,
+                             weight=lambda config: config.loss.get("w_toy", 0))
+  (_, off), (_, unregistered) = _off_and_on(
+      tiny_config, initial, jax.random.key(7), switch_on)
+  assert unregistered["loss"] == off["loss"] and "toy" not in unregistered
+  loss_terms.register(term)
+  try:
+    (_, off), (on_state, on) = _off_and_on(
+        tiny_config, initial, jax.random.key(7), switch_on)
+  finally:
+    del loss_terms.TERMS["toy"]
+  assert "toy" not in off and on["toy"] > 0
+  np.testing.assert_allclose(on["loss"] - off["loss"], 0.5 * on["toy"],
+                             rtol=1e-4)
