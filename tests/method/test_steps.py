@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from configs import tiny
+from jaxbip.configs import tiny
 from jaxbip.method import protected as protected_lib
 from jaxbip.runtime import sharding
 from jaxbip.method import steps
