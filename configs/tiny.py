@@ -1,21 +1,6 @@
-r"""A tiny run for tests: minute models, a handful of steps.
+r"""A tiny run for tests: jaxbip/configs/tiny.py.
 
   python -m jaxbip.main --config=configs/tiny.py --workdir=/tmp/jaxbip_tiny
 """
 
-from configs import default
-
-
-def get_config():
-  """Tiny models and steps; the data stays the real digits."""
-  config = default.get_config()
-  config.model.classifier = "ResNetTiny"
-  config.model.generator = "UNetTiny"
-  config.train.batch_size = 16
-  config.train.num_steps = 6
-  config.train.log_every = 2
-  config.train.checkpoint_every = 3
-  config.eval.batch_size = 64
-  config.eval.baseline = False
-  config.eval.num_examples_image = 4
-  return config
+from jaxbip.configs.tiny import get_config  # pylint: disable=unused-import

@@ -12,7 +12,7 @@ import copy
 import jax
 import ml_collections
 
-from configs import default as default_config
+from jaxbip.configs import default as default_config
 from jaxbip import models
 from jaxbip.data import pipeline
 from jaxbip.data.builders import image_files

@@ -47,7 +47,7 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def builder(data_dir):
   """The digits builder, prepared once (on first use) under `data_dir`."""
-  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from jaxbip.configs import tiny  # pylint: disable=g-import-not-at-top
   from jaxbip.data import pipeline  # pylint: disable=g-import-not-at-top
   config = tiny.get_config()
   b = pipeline.get_builder(config)
@@ -58,7 +58,7 @@ def builder(data_dir):
 
 @pytest.fixture
 def tiny_config():
-  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from jaxbip.configs import tiny  # pylint: disable=g-import-not-at-top
   return tiny.get_config()
 
 
@@ -86,7 +86,7 @@ def trained_run(tmp_path_factory, builder):
   30 steps: long enough for the key to tell keyed from plain a little.
   """
   del builder  # Prepared data.
-  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from jaxbip.configs import tiny  # pylint: disable=g-import-not-at-top
   from jaxbip import train  # pylint: disable=g-import-not-at-top
   config = tiny.get_config()
   config.train.num_steps = 30

@@ -23,7 +23,7 @@ KEYS = ("acc_authorized", "acc_unauthorized", "acc_cross_sample",
 def two_runs(tmp_path_factory, trained_run):
   """Two finished tiny runs with different seeds (so different keys): the
   session's run (seed 0) and one more."""
-  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from jaxbip.configs import tiny  # pylint: disable=g-import-not-at-top
   config = tiny.get_config()
   config.seed = 1
   config.train.num_steps = 12  # Long enough for the keys to differ.

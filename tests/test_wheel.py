@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import zipfile
 
 import pytest
 
@@ -33,6 +34,13 @@ def test_the_wheel_trains_the_embedded_default_from_another_folder(
   _run([sys.executable, "-m", "pip", "wheel", "--no-deps",
         "-q", "-w", str(wheels), REPO_ROOT], timeout=300)
   (wheel,) = glob.glob(str(wheels / "jaxbip-*.whl"))
+  # The configs ship inside jaxbip; no top-level `configs` package lands in
+  # site-packages.
+  names = zipfile.ZipFile(wheel).namelist()
+  assert not [n for n in names if n.split("/")[0] == "configs"], names
+  assert {"jaxbip/configs/__init__.py", "jaxbip/configs/default.py",
+          "jaxbip/configs/recipes.py", "jaxbip/configs/digits.py",
+          "jaxbip/configs/folder.py"} <= set(names), names
   venv = tmp_path / "venv"
   _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
   site = _run([str(venv / "bin" / "python"), "-c",
@@ -48,9 +56,17 @@ def test_the_wheel_trains_the_embedded_default_from_another_folder(
   env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
   env["JAXBIP_DATA_DIR"] = data_dir
   where = _run([str(venv / "bin" / "python"), "-c",
-                "import jaxbip, configs; print(jaxbip.__file__); "
-                "print(configs.__file__)"], cwd=elsewhere, env=env).stdout
+                "import jaxbip, jaxbip.configs; print(jaxbip.__file__); "
+                "print(jaxbip.configs.__file__)"], cwd=elsewhere, env=env).stdout
   assert all(line.startswith(str(venv)) for line in where.split()), where
+
+  # A config named with a recipe resolves to the wheel's file.
+  found = _run([str(venv / "bin" / "python"), "-c",
+                "from jaxbip.cli import command; "
+                "print(command._bundled_config('configs/digits.py:robust'))"],
+               cwd=elsewhere, env=env).stdout.strip()
+  assert found == os.path.join(os.path.dirname(where.split()[1]),
+                               "digits.py:robust"), found
 
   # The embedded default by name, shortened to two steps of tiny networks.
   _run([str(venv / "bin" / "jaxbip-train"), "--config=digits",

@@ -58,7 +58,7 @@ def _bundled_config(value: str) -> str:
   name = name[:-3] if name.endswith(".py") else name
   if os.path.dirname(path) not in ("", "configs") or not name.isidentifier():
     return value
-  spec = importlib.util.find_spec("configs")
+  spec = importlib.util.find_spec("jaxbip.configs")
   for folder in (spec.submodule_search_locations or []) if spec else []:
     candidate = os.path.join(folder, f"{name}.py")
     if os.path.isfile(candidate):

@@ -99,7 +99,7 @@ def test_folder_edit_prepares_a_new_copy(tiny_config, tmp_path):
 _PREPARE = """
 import os, sys, time
 from absl import logging
-from configs import tiny
+from jaxbip.configs import tiny
 from jaxbip.data import pipeline
 from tests.conftest import REPO_ROOT
 config = tiny.get_config()

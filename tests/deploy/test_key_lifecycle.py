@@ -35,7 +35,7 @@ NUM_IMAGES = 48  # Test images written as PNG files for the commands.
 
 
 def _config():
-  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from jaxbip.configs import tiny  # pylint: disable=g-import-not-at-top
   config = tiny.get_config()
   # Big enough to learn the bits and (roughly) the key in 160 steps on CPU.
   config.model.classifier = "ResNet10Narrow"

@@ -14,7 +14,7 @@ import numpy as np
 import optax
 import pytest
 
-from configs import tiny
+from jaxbip.configs import tiny
 from jaxbip import config as config_lib
 from jaxbip import errors
 from jaxbip.data import pipeline

@@ -3,7 +3,7 @@
 import jax
 import pytest
 
-from configs import tiny
+from jaxbip.configs import tiny
 from jaxbip.method import loss_terms
 from jaxbip.method import rng_streams
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import tiny
+from jaxbip.configs import tiny
 from jaxbip.method import loss_terms
 from jaxbip.method import protected as protected_lib
 from jaxbip.runtime import sharding

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import tiny
+from jaxbip.configs import tiny
 from jaxbip import config as config_validation
 from jaxbip.errors import ConfigError
 from jaxbip.method import view_augment

@@ -39,7 +39,7 @@ def _damage_latest(workdir, step):
 def finished_tiny(tmp_path_factory, builder):
   """A finished tiny run (checkpoints at steps 3 and 6) and its sha256."""
   del builder  # Prepared data.
-  from configs import tiny  # pylint: disable=g-import-not-at-top
+  from jaxbip.configs import tiny  # pylint: disable=g-import-not-at-top
   workdir = str(tmp_path_factory.mktemp("finished") / "run")
   report = train.train_and_evaluate(tiny.get_config(), workdir)
   assert len(report["params_sha256"]) == 64
