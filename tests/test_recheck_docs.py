@@ -1,5 +1,6 @@
 """tools/recheck_docs.py: a marked table's command re-run, old beside new."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -49,6 +50,32 @@ def test_every_marked_table_in_the_docs_parses():
     _, _, commit, rows, command = line.split("\t")
     assert commit != "commit ?" and rows != "0 rows", line
     assert "{workdir}" in command, line
+  # The dated logs live under docs/results/: a sub-folder is scanned too.
+  assert any("\tdocs/results/" in line for line in lines)
+
+
+def _module():
+  spec = importlib.util.spec_from_file_location("recheck_docs", TOOL)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_docs_in_sub_folders_are_found(tmp_path):
+  recheck = _module()
+  (tmp_path / "docs" / "results" / "deep").mkdir(parents=True)
+  (tmp_path / "README.md").write_text(DOC)
+  (tmp_path / "docs" / "guide.md").write_text("# No table here\n")
+  (tmp_path / "docs" / "results" / "deep" / "log.md").write_text(SEEDS_DOC)
+  (tmp_path / "notes.md").write_text(DOC)  # Neither README nor docs/.
+  docs = recheck.default_docs(str(tmp_path))
+  assert docs == [str(tmp_path / "README.md"),
+                  str(tmp_path / "docs" / "guide.md"),
+                  str(tmp_path / "docs" / "results" / "deep" / "log.md")]
+  assert [(os.path.relpath(t.doc, tmp_path), t.id)
+          for t in recheck.tables(docs)] == [
+              ("README.md", "tiny"),
+              (os.path.join("docs", "results", "deep", "log.md"), "two")]
 
 
 @pytest.mark.slow  # Trains the tiny config.

@@ -5,7 +5,8 @@ r"""Re-runs the commands behind a documented table and prints old beside new.
   python tools/recheck_docs.py --id=make_train --workdir=runs/digits --reuse
   python tools/recheck_docs.py --id=seeds_digits --column=2   # one column
 
-A table of measurements in README.md or docs/*.md is marked by a comment on
+A table of measurements in README.md or docs/**/*.md (docs/results/ holds
+the dated logs) is marked by a comment on
 the line before it, which names the commit it was measured at and the
 command that measures it (`{workdir}` is filled in here):
 
@@ -99,6 +100,12 @@ def tables(paths) -> list[Table]:
   return out
 
 
+def default_docs(root: str = REPO_ROOT) -> list[str]:
+  """README.md and every markdown file under docs/, sub-folders included."""
+  found = glob.glob(os.path.join(root, "docs", "**", "*.md"), recursive=True)
+  return [os.path.join(root, "README.md"), *sorted(found)]
+
+
 def measured(workdir: str, source: str) -> dict:
   """The numbers a table's rows name, from a finished run in `workdir`."""
   sys.path.insert(0, REPO_ROOT)
@@ -146,7 +153,7 @@ def _head() -> str:
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--doc", action="append", help="markdown files "
-                      "(default: README.md and docs/*.md)")
+                      "(default: README.md and docs/**/*.md)")
   parser.add_argument("--list", action="store_true")
   parser.add_argument("--id", help="the table to re-run")
   parser.add_argument("--workdir", help="where the command writes (default: "
@@ -156,9 +163,7 @@ def main(argv=None) -> int:
   parser.add_argument("--column", type=int, help="re-run only value column "
                       "K (1 = the first) of a table with several")
   args = parser.parse_args(argv)
-  docs = args.doc or [os.path.join(REPO_ROOT, "README.md"),
-                      *sorted(glob.glob(os.path.join(REPO_ROOT, "docs",
-                                                     "*.md")))]
+  docs = args.doc or default_docs()
   found = tables(docs)
   if args.list or not args.id:
     for t in found:
