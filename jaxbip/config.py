@@ -1,6 +1,6 @@
 """The config schema's checks, and the one upgrade of old config files.
 
-The schema is configs/default.py: every field, documented. `validate` checks
+The schema is jaxbip/configs/default.py: every field, documented. `validate` checks
 a config before anything runs, so a bad value fails in one line naming the
 field. `upgrade` is the only place that reads a config written by an older
 jaxbip (a run's config.json, an artefact's spec): fields it lacks take the
@@ -43,7 +43,7 @@ def upgrade(values: dict) -> ml_collections.ConfigDict:
   """A config read from JSON, in the current schema.
 
   Fields the file lacks (it predates them, or it holds only a subset, as an
-  artefact's spec does) take configs/default.py's values; fields the schema
+  artefact's spec does) take jaxbip/configs/default.py's values; fields the schema
   does not know are kept.
   """
   merged = _merge(default_config.get_config().to_dict(), values)

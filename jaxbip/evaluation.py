@@ -19,6 +19,7 @@ from jaxbip import errors
 from jaxbip import workdir as workdir_lib
 from jaxbip.data import pipeline
 from jaxbip.method import key_structure
+from jaxbip.method import leakage
 from jaxbip.method import rng_streams
 from jaxbip.method import steps
 from jaxbip.method import train_state
@@ -56,9 +57,16 @@ def per_example(eval_fn, state, wrong_params, batches, mesh, rng):
   return results, np.concatenate(masks)
 
 
-def summarize(results: dict, mask: np.ndarray) -> dict[str, float]:
-  """Means over real examples, renamed to the report's keys."""
+def summarize(results: dict, mask: np.ndarray,
+              num_classes: int = 0) -> dict[str, float]:
+  """Means over real examples, renamed to the report's keys, and what the
+  plain answers still tell of the class (method/leakage.py)."""
   summary = {}
+  results = dict(results)
+  answers, labels = (results.pop("answer_unauthorized", None),
+                     results.pop("label", None))
+  if answers is not None and num_classes:
+    summary.update(leakage.summary(answers[mask], labels[mask], num_classes))
   for key, values in results.items():
     if key == "correct_per_user":  # (examples, users): one value per user.
       for user, acc in enumerate(np.mean(values[mask], axis=0)):
@@ -75,9 +83,11 @@ def summarize(results: dict, mask: np.ndarray) -> dict[str, float]:
   return summary
 
 
-def evaluate(eval_fn, state, wrong_params, batches, mesh, rng):
-  return summarize(*per_example(eval_fn, state, wrong_params, batches, mesh,
-                                rng))
+def evaluate(eval_fn, state, wrong_params, batches, mesh, rng,
+             num_classes: int = 0):
+  results, mask = per_example(eval_fn, state, wrong_params, batches, mesh,
+                              rng)
+  return summarize(results, mask, num_classes)
 
 
 def plain_accuracy(protected, state, batches, mesh) -> float:
@@ -143,7 +153,8 @@ def evaluate_run(workdir: str, other_workdir: str | None = None) -> dict:
   metrics = evaluate(
       make_eval_fn(run.protected, mesh), run.state, wrong_params,
       pipeline.eval_batches(config, builder, config.eval.batch_size), mesh,
-      train_state.rng_stream(config, train_state.EVAL_STREAM))
+      train_state.rng_stream(config, train_state.EVAL_STREAM),
+      run.protected.num_classes)
   metrics.update(key_structure_metrics(config, run.protected, run.state,
                                        builder))
   metrics["step"] = int(run.state.step)

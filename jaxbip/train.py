@@ -231,7 +231,7 @@ def _train_and_evaluate(config, workdir: epath.Path, builder, info,
     metrics = evaluation.evaluate(
         eval_fn, state, wrong_params,
         pipeline.eval_batches(config, builder, config.eval.batch_size), mesh,
-        rng_eval)
+        rng_eval, info.num_classes)
     writer.write_scalars(step, {"eval_" + k: v for k, v in metrics.items()})
     logging.info("[eval] step %d | %s", step, " ".join(
         f"{k} {v:.4g}" for k, v in metrics.items()))

@@ -46,7 +46,7 @@ def _define_distributed_flags() -> None:
 
 def _bundled_config(value: str) -> str:
   """`--config=VALUE` as a file: VALUE itself when it exists, else the config
-  of that name shipped in the installed `configs` package.
+  of that name shipped in the installed `jaxbip.configs` package.
 
   So an installed jaxbip (no repository checkout) names a config as `digits`
   or `configs/digits.py`, from any folder. `path:args` keeps its args.
@@ -90,6 +90,8 @@ def _parse_flags(argv):
   argv = [argv[0]] + _with_bundled_configs(argv[1:])
   try:
     return app.parse_flags_with_usage(argv)
+  except errors.UserError as e:  # A config's own check, e.g. a bad recipe.
+    fail(str(e))
   except (KeyError, AttributeError) as e:
     while e.args and isinstance(e.args[0], BaseException):
       e = e.args[0]  # AttributeError(KeyError("'name'\nDid you mean ...")).

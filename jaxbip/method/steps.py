@@ -290,6 +290,9 @@ def eval_step(protected, state: TrainState, wrong_key_params, batch, rng):
     if protected.num_classes > 10:
       top5 = jax.lax.top_k(logits, 5)[1]
       out[f"correct5_{name}"] = jnp.any(top5 == y[:, None], axis=-1)
+    if name == "unauthorized":  # What the answers tell (method/leakage.py).
+      out["answer_unauthorized"] = jnp.argmax(logits, -1)
+  out["label"] = y
   out["psnr"] = image_metrics.psnr(x_key, x)
   out["ssim"] = image_metrics.ssim(x_key, x)
   out["linf"] = image_metrics.linf_255(x_key, x)

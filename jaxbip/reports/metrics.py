@@ -7,7 +7,17 @@ table (checked by a test) all come from `METRICS`.
 # key -> (what it means, what we want), in reading order.
 METRICS = {
     "acc_authorized": ("top-1 accuracy on keyed test images", "high"),
-    "acc_unauthorized": ("top-1 accuracy on plain test images", "near 0"),
+    "acc_unauthorized": ("top-1 accuracy on plain test images; 0 means the "
+                         "answers still tell the class (see below)",
+                         "near chance (1/K)"),
+    "acc_relabeled_unauthorized": (
+        "accuracy of the plain answers after the best fixed relabelling "
+        "(answer -> most common true label): what a pirate with a few "
+        "labelled images gets back, no training", "near chance (1/K)"),
+    "mi_unauthorized_bits": ("mutual information between plain answers and "
+                             "labels, bits (log2 K: they tell the class)",
+                             "near 0"),
+    "chance": ("1/K, the accuracy of a guess", "reference"),
     "acc_baseline": ("same classifier trained without protection",
                      "reference"),
     "acc_cross_sample": ("accuracy with another image's residual", "low"),
