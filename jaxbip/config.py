@@ -54,6 +54,20 @@ def upgrade(values: dict) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict(merged)
 
 
+def _check_deny_layers(config):
+  """loss.deny_layers names layers the classifier has, when they are read."""
+  if not config.loss.w_plain_scatter:
+    return
+  classifier = models.CLASSIFIERS.get(config.model.classifier)
+  stages = len(getattr(classifier, "keywords", {}).get("stage_sizes", ()))
+  known = [f"stage{i + 1}" for i in range(stages)] + ["features"]
+  layers = tuple(config.loss.deny_layers)
+  bad = [layer for layer in layers if layer not in known]
+  if not layers or bad:
+    raise ConfigError(f"config.loss.deny_layers must name some of {known} "
+                      f"({config.model.classifier}), got {layers!r}")
+
+
 def _positive(config, *paths):
   for path in paths:
     value = _get(config, path)
@@ -93,7 +107,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
                 "data.faces.min_images", "data.faces.num_identities",
                 "data.faces.frames_per_video", "loss.w_plain", "loss.w_swap",
                 "loss.w_mse", "loss.w_ssim", "loss.w_universal_mse",
-                "loss.w_peaked_mse", "loss.w_watson", "model.eps",
+                "loss.w_peaked_mse", "loss.w_watson", "loss.w_plain_scatter",
+                "model.eps",
                 "train.classifier.warmup_steps",
                 "train.generator.warmup_steps",
                 "train.classifier.weight_decay",
@@ -105,6 +120,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         "config.loss.w_watson > 0 needs config.data.image_size divisible by "
         f"8 (Watson's model works on 8x8 blocks), got "
         f"{config.data.image_size}")
+  _check_deny_layers(config)
   for net in ("classifier", "generator"):
     lr = config.train[net].learning_rate
     if lr <= 0:

@@ -98,7 +98,9 @@ def get_config() -> ml_collections.ConfigDict:
   config.loss = ml_collections.ConfigDict()
   # Targets for plain images: "shift" ((y + shift) mod K), "permutation"
   # (a fixed derangement drawn from the seed), "random" (a wrong class redrawn
-  # every step), "uniform" (soft target over the K-1 wrong classes).
+  # every step), "uniform" (soft target over the K-1 wrong classes),
+  # "chance" (soft target 1/K over all K classes: the answer tells nothing,
+  # where every other map's always-wrong answer can be relabelled back).
   config.loss.mislabel = "shift"
   config.loss.shift = 1  # Used by "shift"; in 1..K-1.
   config.loss.w_plain = 1.0  # CE(f(x), m(y)).
@@ -120,6 +122,12 @@ def get_config() -> ml_collections.ConfigDict:
   # multiples of 8. On the digits 0.03 weighs a noise-like 43 dB key as
   # w_mse = 150 does (the model's thresholds are low on black).
   config.loss.w_watson = 0.0
+  # Information denial (jaxbip/method/denial.py): the between-class share of
+  # the plain images' feature variance at `deny_layers` (pooled outputs of
+  # the classifier's stages "stage1".."stageN", and "features", the pooled
+  # input of the head), what a pirate's linear probe reads.
+  config.loss.w_plain_scatter = 0.0
+  config.loss.deny_layers = ("features",)
 
   # Defences against a pirate who holds the weights, trained inside the joint
   # step (jaxbip/method/defenses.py); both off by default.

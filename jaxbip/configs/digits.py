@@ -12,6 +12,9 @@ docs/fingerprints.md have what each measured):
                shifts (`--attack=transform`)
   resist       simulated fine-tuning + a forger in the loop, against a pirate
                who holds the weights (`--attack=all`)
+  deny         plain images tell nothing of the class: targets of 1/K, and
+               the class kept out of the later stages' plain features
+               (`--attack=remap`, `--attack=probe`)
   spread       a resize-convolution decoder and |r| <= 8/255: no dot grid
   stealth      spread at 4/255, the key's shared part penalised, crops after
                keying: a steganalyser at chance (`--attack=detect`)
@@ -32,6 +35,7 @@ from jaxbip.configs import recipes
 RECIPES = {
     "robust": recipes.robust,
     "resist": recipes.resist,
+    "deny": recipes.deny,
     "spread": recipes.spread,
     # 4/255: at 8/255 the digits' ~43 dB keys put 0.06-0.13 of their energy
     # in the top 1% of pixels; the bound alone holds it near 0.05 at 4/255.

@@ -20,6 +20,8 @@ FLOP count). Recipes, after the colon, comma-separated
   robust   a key that survives JPEG, resizing, blur, noise and colour shifts
   resist   simulated fine-tuning + a forger in the loop (docs/attacks.md:
            measured with cpu)
+  deny     plain images tell nothing of the class: targets of 1/K, and the
+           class kept out of the later stages' plain features
   stealth  bilinear decoder, |r| <= 8/255, the key's shared part penalised,
            crops and flips after keying (so with cpu only: 64 px's
            random-resized crop cannot move into the step): the steganalyser
@@ -61,6 +63,7 @@ RECIPES = {
     "cpu": cpu,
     "robust": recipes.robust,
     "resist": recipes.resist,
+    "deny": recipes.deny,
     # 8/255: the photos' keys already meet the top-1% energy target there
     # (docs/attacks.md, "On the photo folder").
     "stealth": recipes.stealth,

@@ -44,6 +44,18 @@ def resist(config: ml_collections.ConfigDict) -> None:
   config.defense.forger.reinit_every = 50  # Nine forgers over 450 steps.
 
 
+def deny(config: ml_collections.ConfigDict) -> None:
+  """Plain images tell nothing of the class, in the answers or the features
+  a linear probe reads (jaxbip/method/denial.py; docs/attacks.md)."""
+  # An always-wrong answer is relabelled back by a pirate with one labelled
+  # image per class; a target of 1/K on every class leaves nothing to map.
+  config.loss.mislabel = "chance"
+  # The early stages see x and x + r almost alike: denying them there would
+  # deny the keyed images too, so the term reads the later stages.
+  config.loss.w_plain_scatter = 1.0
+  config.loss.deny_layers = ("stage2", "stage3", "stage4", "features")
+
+
 def spread(config: ml_collections.ConfigDict, eps: float = 0.0314) -> None:
   """A key spread over the image: resize-convolution decoder, |r| <= eps."""
   # Nearest x2 + 2x2 conv writes a period-8 grid of dots (three stride-2

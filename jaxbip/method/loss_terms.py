@@ -25,6 +25,7 @@ import ml_collections
 import optax
 
 from jaxbip.method import defenses
+from jaxbip.method import denial
 from jaxbip.method import fingerprints
 from jaxbip.method import image_metrics
 from jaxbip.method import watson
@@ -199,6 +200,15 @@ def _bits(c: StepContext):
 register(LossTerm(
     "bce_bits", _bits, weight=lambda config: config.loss.w_bits,
     enabled=lambda config: bool(config.key.fingerprint_bits)))
+# Information denial (denial.py): a linear probe on the plain images'
+# features finds no class.
+register(LossTerm(
+    "plain_scatter",
+    lambda c: (denial.mean_scatter_ratio(
+        c.features["plain"], c.protected.deny_layers, c.y,
+        c.protected.num_classes), {}),
+    weight=lambda config: config.loss.w_plain_scatter, views=("plain",),
+    needs_features=True))
 # The defences (defenses.py): the forger's images stay wrong; the classifier
 # after a simulated fine-tuning stays wrong.
 register(LossTerm(

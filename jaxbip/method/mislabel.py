@@ -1,14 +1,17 @@
 """Mislabel maps: the target a protected classifier must give a plain image.
 
-Each map returns soft targets (B, K) that put no mass on the true class, so
-the same cross-entropy serves hard and soft maps.
+Each map returns soft targets (B, K), so the same cross-entropy serves hard
+and soft maps. All but "chance" put no mass on the true class; "chance"
+spreads it evenly over all K classes, the true one included, so that the
+answer on a plain image tells nothing of its class (an always-wrong answer
+tells the class to whoever relabels it: method/leakage.py).
 """
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-MISLABEL_MAPS = ("shift", "permutation", "random", "uniform")
+MISLABEL_MAPS = ("shift", "permutation", "random", "uniform", "chance")
 
 
 def derangement(num_classes: int, seed: int) -> np.ndarray:
@@ -22,7 +25,8 @@ def derangement(num_classes: int, seed: int) -> np.ndarray:
 
 
 class Mislabel:
-  """`targets(labels, rng)` -> (B, K) float32 targets that exclude `labels`."""
+  """`targets(labels, rng)` -> (B, K) float32 targets (all but "chance"
+  exclude `labels`)."""
 
   def __init__(self, kind: str, num_classes: int, *, shift: int = 1,
                seed: int = 0):
@@ -47,6 +51,8 @@ class Mislabel:
       wrong = jnp.asarray(self.permutation)[labels]
     elif self.kind == "random":
       wrong = (labels + jax.random.randint(rng, labels.shape, 1, k)) % k
-    else:  # uniform
+    elif self.kind == "uniform":
       return (1.0 - jax.nn.one_hot(labels, k)) / (k - 1)
+    else:  # chance
+      return jnp.full(labels.shape + (k,), 1.0 / k)
     return jax.nn.one_hot(wrong, k)

@@ -49,6 +49,8 @@ class Protected:
   view_augment: str = "none"
   # Simulated fine-tuning and the forger (defenses.py); off by default.
   defense: defenses.Defense = defenses.NONE
+  # The classifier layers whose plain features the denial terms read.
+  deny_layers: tuple[str, ...] = ()
 
   @property
   def fingerprinted(self) -> bool:
@@ -121,6 +123,7 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
           config.loss.mislabel, num_classes, shift=config.loss.shift,
           seed=config.seed),
       terms=loss_terms.select(config),
+      deny_layers=tuple(config.loss.deny_layers),
       num_classes=num_classes,
       generator_frozen=config.train.generator.freeze,
       num_users=fingerprint_settings(config)[1],

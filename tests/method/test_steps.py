@@ -287,3 +287,15 @@ def test_a_registered_toy_term_enters_the_compiled_step(tiny_config, initial):
   assert "toy" not in off and on["toy"] > 0
   np.testing.assert_allclose(on["loss"] - off["loss"], 0.5 * on["toy"],
                              rtol=1e-4)
+
+
+def test_plain_scatter_term_reads_the_plain_features_it_names(tiny_config,
+                                                              initial):
+  def switch_on(config):
+    config.loss.w_plain_scatter = 2.0
+    config.loss.deny_layers = ("stage1", "features")
+  (_, off), (on_state, on) = _off_and_on(
+      tiny_config, initial, jax.random.key(8), switch_on)
+  assert "plain_scatter" not in off and 0 < on["plain_scatter"] < 1
+  np.testing.assert_allclose(on["loss"] - off["loss"],
+                             2.0 * on["plain_scatter"], rtol=1e-4)
