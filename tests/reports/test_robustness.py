@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
+from jaxbip import attacks as attacks_lib
 from jaxbip import errors
+from jaxbip.attacks import figures
 from jaxbip.reports import robustness as report_lib
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -208,7 +210,7 @@ def test_six_attacks_and_their_other_numbers(tmp_path):
   md = open(report_lib.write_robustness(str(workdir))).read()
   tables = attack_tables(md)
   assert "Not run: detect." in md
-  assert list(tables) == [a for a in report_lib.ATTACKS if a != "detect"]
+  assert list(tables) == [a for a in attacks_lib.names() if a != "detect"]
   assert tables["fineprune"][0] == ["setting", "acc_authorized",
                                     "acc_unauthorized",
                                     "acc_authorized_pruned_only"]
@@ -226,15 +228,15 @@ def test_six_attacks_and_their_other_numbers(tmp_path):
 def test_lines_follow_the_setting_keys_that_vary_at_a_fixed_x():
   results = [{"setting": {"rate": r, "fraction": f}, "acc": r + f}
              for r in (0.5, 0.25) for f in (0.05, 0.1)]
-  series = report_lib._series(results, lambda s: s["rate"], "acc")
+  series = figures.series(results, lambda s: s["rate"], "acc")
   assert series == {"p=5%": [(0.25, 0.3), (0.5, 0.55)],
                     "p=10%": [(0.25, 0.35), (0.5, 0.6)]}
   # A key that follows x (an image count) makes no line of its own.
   results = [{"setting": {"fraction": f, "images": int(1000 * f)},
               "acc": f, "other": None} for f in (0.1, 0.01)]
-  assert report_lib._series(results, lambda s: s["fraction"], "acc") == {
+  assert figures.series(results, lambda s: s["fraction"], "acc") == {
       "": [(0.01, 0.01), (0.1, 0.1)]}
-  assert report_lib._series(results, lambda s: s["fraction"], "other") == {}
+  assert figures.series(results, lambda s: s["fraction"], "other") == {}
 
 
 def test_a_broken_attack_file_is_one_row(tmp_path):
