@@ -4,7 +4,8 @@ testdata/old_format holds a run's report.json and all seven attack files as
 `jaxbip-attack` wrote them before each attack owned its settings (flat
 `forge_steps`, `thresholds.finetune_advantage`, ...), some thresholds moved
 off their defaults. The goldens next to it were written by the code of that
-time: the scorecard and robustness.md must not change by a character.
+time: the scorecard and robustness.md must not change by a character (but
+one line, "Not run: remap, probe.": attacks added since).
 """
 
 import dataclasses

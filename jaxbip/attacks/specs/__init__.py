@@ -9,8 +9,10 @@ from jaxbip.attacks.specs import distill
 from jaxbip.attacks.specs import fineprune
 from jaxbip.attacks.specs import finetune
 from jaxbip.attacks.specs import forge
+from jaxbip.attacks.specs import probe
 from jaxbip.attacks.specs import prune
+from jaxbip.attacks.specs import remap
 from jaxbip.attacks.specs import transform
 
 BUILTIN = (finetune.SPEC, prune.SPEC, fineprune.SPEC, transform.SPEC,
-           forge.SPEC, distill.SPEC, detect.SPEC)
+           forge.SPEC, distill.SPEC, detect.SPEC, remap.SPEC, probe.SPEC)
