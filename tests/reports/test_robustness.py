@@ -346,3 +346,32 @@ def test_scorecard_counts_the_seeds_a_holding_mean_breaks_on(tmp_path):
   workdir = make_workdir(tmp_path / "again", {"detect": detect})
   md = open(report_lib.write_robustness(str(workdir))).read()
   assert list(_verdicts(md).values()) == ["holds"]
+
+
+def test_remap_and_probe_are_judged_and_reported(tmp_path):
+  remap = {"attack": "remap", "budget": {"seeds": [0, 1]}, "results": [
+      {"setting": {"per_class": n, "images": 10 * n}, "acc_remap": a,
+       "above_chance": 100 * (a - 0.1),
+       "per_seed": {"above_chance": [100 * (a - 0.1)] * 2}}
+      for n, a in ((1, 0.9), (5, 0.977))]}
+  probe = {"attack": "probe", "budget": {"seeds": [0]}, "results": [
+      {"setting": {"per_class": 1, "images": 10}, "acc_probe": 0.99,
+       "acc_probe_pixels": 0.6, "acc_probe_fresh": 0.7, "advantage": 29.0,
+       "layers": {"stolen": {"stage1": 0.5, "logits": 0.99},
+                  "fresh": {"stage1": 0.7, "logits": 0.3},
+                  "pixels": {"pixels": 0.6}}}]}
+  workdir = make_workdir(tmp_path, {"remap": remap, "probe": probe})
+  md = open(report_lib.write_robustness(str(workdir))).read()
+  verdicts = _verdicts(md)
+  assert verdicts[("remap", "relabelled plain accuracy above chance (1/K)")
+                  ] == "broken"
+  assert "87.7 points (87.7 to 87.7 over 2 seeds) at per_class=5" in md
+  assert verdicts[("probe", "best-layer probe accuracy over pixels and a "
+                   "fresh network")] == "broken"
+  tables = attack_tables(md)
+  assert tables["remap"][0] == ["setting", "acc_remap", "above_chance"]
+  # probe's own section: its table, then one of every layer.
+  # (rows: its header, its row, the layers' header, separator, row).
+  assert tables["probe"][2] == ["setting", "stage1", "logits", "pixels"]
+  assert tables["probe"][4] == ["per_class=1 images=10", "0.500/0.700",
+                                "0.990/0.300", "0.600"]
