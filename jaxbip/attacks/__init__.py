@@ -1,53 +1,49 @@
-"""Attacks a pirate who stole the protected classifier can try: the registry.
+"""Attacks a pirate who stole the protected classifier can try.
 
-Each attack module has `attack(run, cfg, test) -> {"budget": ..., "results":
-[...]}`, where `run` is a `jaxbip.workdir.Run`, `cfg` the attack config
-(`default_config()`), and `test` a `common.TestSet`. `run_attack` adds the
+Each attack is registered by name (registry.py; the built-in ones in
+specs/): its code is a module with `attack(run, cfg, test) -> {"budget":
+..., "results": [...]}`, where `run` is a `jaxbip.workdir.Run`, `cfg` the
+attack config (`default_config()`: the shared settings, and the attack's
+own under `cfg.NAME`), and `test` a `common.TestSet`. `run_attack` adds the
 accuracies before the attack, the wall time and the config, and writes
 `WORKDIR/attacks/NAME.json`. Importing this package imports no JAX: the
-report reads `NAMES` from here.
+report reads the registry from here.
 """
 
-import importlib
 import json
 import time
 
 import ml_collections
 
-# Every attack, in the robustness report's order; each is a module here.
-NAMES = ("finetune", "prune", "fineprune", "transform", "forge", "distill",
-         "detect")
+from jaxbip.attacks import registry
+from jaxbip.attacks import specs
+from jaxbip.attacks.old_format import upgrade  # pylint: disable=unused-import
+
+for _spec in specs.BUILTIN:
+  registry.register(_spec)
 
 
-def default_config() -> ml_collections.ConfigDict:
-  """Attack settings; override with --config.attack.NAME=VALUE."""
+def names() -> tuple[str, ...]:
+  """Every attack, in the robustness report's order."""
+  return registry.names()
+
+
+def __getattr__(name):
+  if name == "NAMES":  # Read at use: attacks registered later count too.
+    return registry.names()
+  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def shared_config() -> ml_collections.ConfigDict:
+  """The settings every pirate-data attack shares."""
   cfg = ml_collections.ConfigDict()
   cfg.seed = 0  # The pirate's randomness (data subset, init, order).
   # Fractions of the labelled train split the pirate holds (finetune,
-  # fineprune, forge).
+  # forge, detect, probe).
   cfg.fractions = (0.01, 0.05, 0.10)
   cfg.epochs = 5  # Fine-tuning epochs over the pirate's data.
   cfg.batch_size = 32
   cfg.learning_rate = 1e-3
-  cfg.prune_rates = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-  # fineprune: fraction of the last conv layer's channels removed (the least
-  # active on plain data), then fine-tuning on `fineprune_fraction` data.
-  cfg.fineprune_rates = (0.25, 0.5, 0.75)
-  cfg.fineprune_fraction = 0.05
-  cfg.jpeg_qualities = (90, 75, 70, 50, 30)
-  cfg.noise_stds = (2.0, 5.0, 10.0)  # Gaussian noise, 0-255 units.
-  cfg.blur_sigmas = (0.5, 1.0)  # Gaussian blur, pixels.
-  cfg.resize_scales = (0.75, 0.5)  # Down- then up-sampling (bilinear).
-  cfg.forge_steps = 300  # forge: the pirate's key-generator training steps.
-  cfg.forge_learning_rate = 1e-3
-  # distill: queries are plain train images (this fraction of the split);
-  # the deployed model answers "top1" (labels) or "probs" (probabilities).
-  cfg.distill_fraction = 1.0
-  cfg.distill_outputs = "top1"
-  cfg.distill_epochs = 10
-  # detect: epochs of the pirate's steganalyser on its intercepted keyed
-  # images (cfg.fractions of the train split) and the same images plain.
-  cfg.detect_epochs = 20
   # Every attack with pirate data repeats each setting with these many
   # pirate seeds (seed, seed + 1, ...: data subset, init, order) and reports
   # the mean and the min-max.
@@ -61,27 +57,25 @@ def default_config() -> ml_collections.ConfigDict:
   cfg.early_stopping = True
   cfg.max_epochs = 50
   cfg.patience = 0
-  # The scorecard's thresholds (robustness.md): an attack "holds" when its
-  # worst case over the settings stays within them.
-  cfg.thresholds = ml_collections.ConfigDict({
-      # Points a pirate gains over training from scratch on the same data.
-      "finetune_advantage": 5.0,
-      "fineprune_advantage": 5.0,
-      "distill_advantage": 5.0,
-      # Forged-key accuracy minus the pirate's best scratch accuracy.
-      "forge_advantage": 5.0,
-      # Keyed accuracy kept under JPEG at quality >= jpeg_quality and under
-      # down/up resizing to resize_scale, as a share of the clean one.
-      "jpeg_quality": 75,
-      "resize_scale": 0.5,
-      "keyed_share": 0.9,
-      # Plain-image accuracy under every transform, and above chance (1/K)
-      # after pruning at any rate, at most this.
-      "plain_accuracy": 0.05,
-      # A steganalyser's accuracy, keyed vs plain test images (0.5: chance).
-      "detect_accuracy": 0.6,
-  })
   return cfg
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """Attack settings: the shared ones, and each attack's own (with the
+  scorecard's thresholds, `NAME.thresholds`) under its name; override with
+  --config.attack.FIELD=VALUE or --config.attack.NAME.FIELD=VALUE."""
+  cfg = shared_config()
+  for name in registry.names():
+    cfg[name] = registry.get(name).config()
+  return cfg
+
+
+def thresholds(name: str, saved_config: dict | None) -> dict:
+  """Attack `name`'s thresholds: its defaults, then those of a result
+  file's config (either format)."""
+  saved = upgrade(saved_config or {}).get(name)
+  saved = saved.get("thresholds") if isinstance(saved, dict) else None
+  return {**registry.get(name).thresholds(), **(saved or {})}
 
 
 def run_attack(workdir: str, name: str,
@@ -94,17 +88,18 @@ def run_attack(workdir: str, name: str,
   from jaxbip import workdir as workdir_lib
   from jaxbip.attacks import common
   # pylint: enable=g-import-not-at-top
-  if name not in NAMES:
+  spec = registry.get(name)
+  if spec is None:
     raise errors.UserError(f"unknown attack {name!r}: choose one of "
-                           f"{', '.join(NAMES)}")
-  module = importlib.import_module(f"jaxbip.attacks.{name}")
+                           f"{', '.join(registry.names())}")
+  attack = spec.attack_fn()
   run = workdir_lib.load_run(workdir)
   t0 = time.perf_counter()
   test = common.TestSet(run)
   before = test.accuracies(run.protected.classifier,
                            run.state.classifier_variables)
   try:
-    outcome = module.attack(run, cfg, test)
+    outcome = attack(run, cfg, test)
   except ValueError as e:  # A bad attack setting.
     raise errors.UserError(f"{name}: {e}") from e
   result = {"attack": name, "budget": outcome["budget"], "before": before,

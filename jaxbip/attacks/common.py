@@ -269,3 +269,20 @@ def budget_of_seeds(cfg) -> dict:
     out.update(max_epochs=int(cfg.max_epochs), patience=int(cfg.patience),
                held_out="a tenth of the pirate's data")
   return out
+
+
+def per_class_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
+  """Which train images a pirate with `n` labelled images per class holds:
+  `n` drawn at random from each class (all of a class with fewer), from
+  `seed`, in class order."""
+  rng = np.random.default_rng(seed)
+  return np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:n]
+                         for c in np.unique(labels)])
+
+
+def check_per_class(values, field: str) -> list[int]:
+  """Images per class: a non-empty list of positive integers."""
+  values = [check_positive_int(n, field) for n in values]
+  if not values:
+    raise ValueError(f"config.attack.{field} is empty")
+  return values

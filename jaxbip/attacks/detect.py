@@ -26,7 +26,7 @@ from jaxbip.runtime import batching
 def check_config(cfg) -> None:
   for p in cfg.fractions:
     common.check_fraction(p, "fractions")
-  common.check_positive_int(cfg.detect_epochs, "detect_epochs")
+  common.check_positive_int(cfg.detect.epochs, "detect.epochs")
   common.check_positive(cfg.learning_rate, "learning_rate")
 
 
@@ -78,7 +78,7 @@ def detector_accuracy(plain, keyed, test_plain, test_keyed, *, epochs: int,
 def attack(run, cfg, test: common.TestSet) -> dict:
   """A steganalyser per fraction of intercepted keyed images, per seed."""
   check_config(cfg)
-  epochs = int(cfg.detect_epochs)
+  epochs = int(cfg.detect.epochs)
   results, counts = [], []
   for p in cfg.fractions:
     per_seed = []

@@ -23,11 +23,11 @@ OUTPUTS = ("top1", "probs")
 
 def check_config(cfg) -> None:
   """ValueError, naming the field, for settings the attack cannot use."""
-  if cfg.distill_outputs not in OUTPUTS:
-    raise ValueError(f"distill: cfg.distill_outputs must be one of {OUTPUTS}, "
-                     f"got {cfg.distill_outputs!r}")
-  common.check_fraction(cfg.distill_fraction, "distill_fraction")
-  common.check_positive_int(cfg.distill_epochs, "distill_epochs")
+  if cfg.distill.outputs not in OUTPUTS:
+    raise ValueError(f"distill: cfg.distill.outputs must be one of {OUTPUTS}, "
+                     f"got {cfg.distill.outputs!r}")
+  common.check_fraction(cfg.distill.fraction, "distill.fraction")
+  common.check_positive_int(cfg.distill.epochs, "distill.epochs")
   common.check_positive(cfg.learning_rate, "learning_rate")
   common.check_positive_int(cfg.batch_size, "batch_size")
 
@@ -46,8 +46,8 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   once per pirate seed, beside a scratch model trained on the same queries
   with their true labels (a pirate who labels its queries itself)."""
   check_config(cfg)
-  outputs = cfg.distill_outputs
-  epochs = int(cfg.distill_epochs)
+  outputs = cfg.distill.outputs
+  epochs = int(cfg.distill.epochs)
   teacher = run.protected.classifier
   # Host copy: the student trains on one device, not replicated over the mesh.
   teacher_vars = sharding.to_host(run.state.classifier_variables)
@@ -58,7 +58,7 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   for seed in common.seeds(cfg):
     # The pirate's queries: plain train images; the only supervision of the
     # student is the deployed model's answers.
-    queries, true_labels, _ = common.pirate_data(run, cfg.distill_fraction,
+    queries, true_labels, _ = common.pirate_data(run, cfg.distill.fraction,
                                                  seed)
     targets = query(teacher, teacher_vars, queries, outputs)
     answers = targets.argmax(-1)  # What the pirate can check a student by.

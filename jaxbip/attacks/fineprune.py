@@ -41,11 +41,11 @@ def head_mask(params, activity: np.ndarray, rate: float):
 
 
 def attack(run, cfg, test):
-  rates = [float(r) for r in cfg.fineprune_rates]
+  rates = [float(r) for r in cfg.fineprune.rates]
   for r in rates:
     if not 0.0 <= r <= 1.0:
       raise ValueError(f"fineprune rates must be in [0, 1], got {r}")
-  p = common.check_fraction(cfg.fineprune_fraction, "fineprune_fraction")
+  p = common.check_fraction(cfg.fineprune.fraction, "fineprune.fraction")
   classifier = run.protected.classifier
   stolen = run.state.classifier_variables
   per_rate = {rate: [] for rate in rates}

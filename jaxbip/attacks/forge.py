@@ -36,8 +36,8 @@ def check_config(cfg) -> None:
                      "fraction of the train split in (0, 1]")
   for p in fractions:
     common.check_fraction(p, "fractions")
-  common.check_positive_int(cfg.forge_steps, "forge_steps")
-  common.check_positive(cfg.forge_learning_rate, "forge_learning_rate")
+  common.check_positive_int(cfg.forge.steps, "forge.steps")
+  common.check_positive(cfg.forge.learning_rate, "forge.learning_rate")
   common.check_positive_int(cfg.batch_size, "batch_size")
 
 
@@ -97,7 +97,7 @@ def forge_once(run, cfg, step, variables, tx, generator, images, labels,
   order_rng = jax.random.fold_in(
       jax.random.fold_in(rng, common.ORDER_STREAM), index)
   for idx in batching.epoch_batches(order_rng, len(images), bs,
-                                    int(cfg.forge_steps)):
+                                    int(cfg.forge.steps)):
     params, opt_state, _ = step(variables, params, opt_state,
                                 jnp.asarray(images[idx]),
                                 jnp.asarray(labels[idx]))
@@ -110,13 +110,13 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   """Forges a key with each fraction of labelled data in `cfg.fractions`,
   once per pirate seed, beside scratch training on the same images."""
   check_config(cfg)
-  num_steps = int(cfg.forge_steps)
+  num_steps = int(cfg.forge.steps)
   classifier = run.protected.classifier
   # One host copy of the stolen weights: the training below then runs on one
   # device instead of being replicated over the run's whole mesh.
   variables = sharding.to_host(run.state.classifier_variables)
   generator = protected_lib.build_generator(run.config)
-  tx = optax.adam(cfg.forge_learning_rate)
+  tx = optax.adam(cfg.forge.learning_rate)
   step = jax.jit(functools.partial(forge_step, classifier, generator, tx,
                                    float(run.config.loss.w_mse)))
   recipes = (False, True) if cfg.early_stopping else (False,)

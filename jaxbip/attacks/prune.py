@@ -36,7 +36,7 @@ def apply_mask(variables, mask):
 
 
 def attack(run, cfg, test):
-  rates = [float(r) for r in cfg.prune_rates]
+  rates = [float(r) for r in cfg.prune.rates]
   for r in rates:
     if not 0.0 <= r <= 1.0:
       raise ValueError(f"prune rates must be in [0, 1], got {r}")

@@ -49,18 +49,18 @@ def resize(images, scale: float):
 def settings(cfg):
   """(setting dict, function of uint8 images) for every configured case."""
   out = [({"kind": "jpeg", "quality": int(q)},
-          lambda x, q=q: jpeg(x, q)) for q in cfg.jpeg_qualities]
+          lambda x, q=q: jpeg(x, q)) for q in cfg.transform.jpeg_qualities]
   out += [({"kind": "noise", "std": float(s)},
-           lambda x, s=s: noise(x, s, cfg.seed)) for s in cfg.noise_stds]
+           lambda x, s=s: noise(x, s, cfg.seed)) for s in cfg.transform.noise_stds]
   out += [({"kind": "blur", "sigma": float(s)},
-           lambda x, s=s: blur(x, s)) for s in cfg.blur_sigmas]
+           lambda x, s=s: blur(x, s)) for s in cfg.transform.blur_sigmas]
   out += [({"kind": "resize", "scale": float(s)},
-           lambda x, s=s: resize(x, s)) for s in cfg.resize_scales]
+           lambda x, s=s: resize(x, s)) for s in cfg.transform.resize_scales]
   return out
 
 
 def attack(run, cfg, test):
-  for q in cfg.jpeg_qualities:
+  for q in cfg.transform.jpeg_qualities:
     if not 1 <= q <= 100:
       raise ValueError(f"JPEG qualities must be in 1..100, got {q}")
   classifier = run.protected.classifier

@@ -26,10 +26,12 @@ def workdir(trained_run):
 
 
 def _cfg(**overrides):
+  """A small attack config; overrides by dotted name: _cfg(**{"prune.rates":
+  (0.0,)})."""
   cfg = attacks.default_config()
-  cfg.update(dict(fractions=(0.05,), epochs=1, fineprune_rates=(0.5,),
-                  seeds=2, max_epochs=2, patience=1))
-  cfg.update(overrides)
+  cfg.update_from_flattened_dict({
+      "fractions": (0.05,), "epochs": 1, "fineprune.rates": (0.5,),
+      "seeds": 2, "max_epochs": 2, "patience": 1, **overrides})
   return cfg
 
 
@@ -47,7 +49,7 @@ def _check_schema(result, name):
 
 def test_prune_zero_keeps_accuracy_and_full_prune_is_chance(workdir):
   result = attacks.run_attack(workdir, "prune",
-                             _cfg(prune_rates=(0.0, 0.5, 1.0)))
+                             _cfg(**{"prune.rates": (0.0, 0.5, 1.0)}))
   _check_schema(result, "prune")
   rows = {r["setting"]["rate"]: r for r in result["results"]}
   for key in ("acc_authorized", "acc_unauthorized"):
@@ -59,9 +61,9 @@ def test_prune_zero_keeps_accuracy_and_full_prune_is_chance(workdir):
 
 
 def test_jpeg_quality_100_barely_changes_the_key(workdir):
-  result = attacks.run_attack(workdir, "transform", _cfg(
-      jpeg_qualities=(100, 30), noise_stds=(5.0,), blur_sigmas=(1.0,),
-      resize_scales=(0.5,)))
+  result = attacks.run_attack(workdir, "transform", _cfg(**{
+      "transform.jpeg_qualities": (100, 30), "transform.noise_stds": (5.0,),
+      "transform.blur_sigmas": (1.0,), "transform.resize_scales": (0.5,)}))
   _check_schema(result, "transform")
   kinds = [r["setting"]["kind"] for r in result["results"]]
   assert kinds == ["jpeg", "jpeg", "noise", "blur", "resize"]
@@ -119,8 +121,8 @@ def test_no_checkpoint_is_an_error(tmp_path):
 
 
 def test_forge_distill_and_detect_write_their_files(workdir):
-  cfg = _cfg(forge_steps=3, distill_fraction=0.05, distill_epochs=1,
-             detect_epochs=1)
+  cfg = _cfg(**{"forge.steps": 3, "distill.fraction": 0.05,
+                "distill.epochs": 1, "detect.epochs": 1})
   for name, key in (("forge", "acc_forged"), ("distill", "acc_student"),
                     ("detect", "acc_detect")):
     result = attacks.run_attack(workdir, name, cfg)
@@ -138,14 +140,15 @@ def test_attack_all_runs_every_attack_then_the_scorecard(trained_run,
   proc = _cli(f"--workdir={workdir}", "--attack=all",
               "--config.attack.fractions=0.05", "--config.attack.epochs=1",
               "--config.attack.seeds=1", "--config.attack.early_stopping=False",
-              "--config.attack.forge_steps=2",
-              "--config.attack.distill_fraction=0.05",
-              "--config.attack.distill_epochs=1",
-              "--config.attack.detect_epochs=1",
-              "--config.attack.prune_rates=0,0.5",
+              "--config.attack.forge.steps=2",
+              "--config.attack.distill.fraction=0.05",
+              "--config.attack.distill.epochs=1",
+              "--config.attack.detect.epochs=1",
+              "--config.attack.prune.rates=0,0.5",
+              # The old flat names still work (attacks.upgrade).
               "--config.attack.fineprune_rates=0.5",
               "--config.attack.jpeg_qualities=75",
-              "--config.attack.resize_scales=0.5")
+              "--config.attack.transform.resize_scales=0.5")
   assert proc.returncode == 0, proc.stderr[-3000:]
   for name in attacks.NAMES:
     assert os.path.exists(os.path.join(workdir, "attacks", f"{name}.json"))

@@ -23,15 +23,14 @@ def stolen(trained_run):
 def tiny_attack(**overrides):
   cfg = attacks.default_config()
   cfg.fractions = (0.05,)
-  cfg.forge_steps = 5
-  cfg.distill_fraction = 0.1
-  cfg.distill_epochs = 1
+  cfg.forge.steps = 5
+  cfg.distill.fraction = 0.1
+  cfg.distill.epochs = 1
   cfg.epochs = 1
   cfg.seeds = 2
   cfg.max_epochs = 2
   cfg.patience = 1
-  for name, value in overrides.items():
-    setattr(cfg, name, value)
+  cfg.update_from_flattened_dict(overrides)  # Dotted: "distill.outputs".
   return cfg
 
 
@@ -67,7 +66,7 @@ def test_forge_trains_a_generator_of_its_own(stolen):
 @pytest.mark.parametrize("outputs", ["top1", "probs"])
 def test_distill_trains_a_student_on_the_answers(stolen, outputs):
   run, test = stolen
-  out = distill.attack(run, tiny_attack(distill_outputs=outputs), test)
+  out = distill.attack(run, tiny_attack(**{"distill.outputs": outputs}), test)
   queries = round(0.1 * run.info.num_train)
   assert out["budget"]["queries"] == queries
   assert out["budget"]["epochs"] == 1 and out["budget"]["seeds"] == [0, 1]
@@ -81,12 +80,12 @@ def test_distill_trains_a_student_on_the_answers(stolen, outputs):
 
 
 @pytest.mark.parametrize("module, overrides, match", [
-    (distill, {"distill_outputs": "logits"}, "distill_outputs"),
-    (distill, {"distill_fraction": 0.0}, "distill_fraction"),
-    (distill, {"distill_fraction": 1.5}, "distill_fraction"),
+    (distill, {"distill.outputs": "logits"}, "distill.outputs"),
+    (distill, {"distill.fraction": 0.0}, "distill.fraction"),
+    (distill, {"distill.fraction": 1.5}, "distill.fraction"),
     (forge, {"fractions": (0.05, 0.0)}, "fraction"),
     (forge, {"fractions": (1.5,)}, "fraction"),
-    (forge, {"forge_steps": 0}, "forge_steps"),
+    (forge, {"forge.steps": 0}, "forge.steps"),
 ])
 def test_bad_settings_are_value_errors(module, overrides, match):
   # Checked before any data is read or any model is touched.

@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
+from jaxbip import attacks as attacks_lib
 from jaxbip import errors
+from jaxbip.attacks import figures
 from jaxbip.reports import robustness as report_lib
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -151,7 +153,7 @@ def test_a_table_per_attack_and_not_run_for_the_rest(tmp_path):
   assert tables["prune"][3][1:] == ["0.710", "0.050"]
   assert "wall time 12.5 s" in md.split("### prune")[1].split("###")[0]
   assert "wall time 5.0 min" in md.split("### finetune")[1].split("###")[0]
-  assert "Not run: fineprune, forge, distill, detect." in md
+  assert "Not run: fineprune, forge, distill, detect, remap, probe." in md
 
 
 def test_seeds_show_the_mean_and_the_spread(tmp_path):
@@ -207,8 +209,9 @@ def test_six_attacks_and_their_other_numbers(tmp_path):
   workdir = make_workdir(tmp_path, attacks)
   md = open(report_lib.write_robustness(str(workdir))).read()
   tables = attack_tables(md)
-  assert "Not run: detect." in md
-  assert list(tables) == [a for a in report_lib.ATTACKS if a != "detect"]
+  assert "Not run: detect, remap, probe." in md
+  assert list(tables) == [a for a in attacks_lib.names()
+                          if a not in ("detect", "remap", "probe")]
   assert tables["fineprune"][0] == ["setting", "acc_authorized",
                                     "acc_unauthorized",
                                     "acc_authorized_pruned_only"]
@@ -226,15 +229,15 @@ def test_six_attacks_and_their_other_numbers(tmp_path):
 def test_lines_follow_the_setting_keys_that_vary_at_a_fixed_x():
   results = [{"setting": {"rate": r, "fraction": f}, "acc": r + f}
              for r in (0.5, 0.25) for f in (0.05, 0.1)]
-  series = report_lib._series(results, lambda s: s["rate"], "acc")
+  series = figures.series(results, lambda s: s["rate"], "acc")
   assert series == {"p=5%": [(0.25, 0.3), (0.5, 0.55)],
                     "p=10%": [(0.25, 0.35), (0.5, 0.6)]}
   # A key that follows x (an image count) makes no line of its own.
   results = [{"setting": {"fraction": f, "images": int(1000 * f)},
               "acc": f, "other": None} for f in (0.1, 0.01)]
-  assert report_lib._series(results, lambda s: s["fraction"], "acc") == {
+  assert figures.series(results, lambda s: s["fraction"], "acc") == {
       "": [(0.01, 0.01), (0.1, 0.1)]}
-  assert report_lib._series(results, lambda s: s["fraction"], "other") == {}
+  assert figures.series(results, lambda s: s["fraction"], "other") == {}
 
 
 def test_a_broken_attack_file_is_one_row(tmp_path):
@@ -343,3 +346,32 @@ def test_scorecard_counts_the_seeds_a_holding_mean_breaks_on(tmp_path):
   workdir = make_workdir(tmp_path / "again", {"detect": detect})
   md = open(report_lib.write_robustness(str(workdir))).read()
   assert list(_verdicts(md).values()) == ["holds"]
+
+
+def test_remap_and_probe_are_judged_and_reported(tmp_path):
+  remap = {"attack": "remap", "budget": {"seeds": [0, 1]}, "results": [
+      {"setting": {"per_class": n, "images": 10 * n}, "acc_remap": a,
+       "above_chance": 100 * (a - 0.1),
+       "per_seed": {"above_chance": [100 * (a - 0.1)] * 2}}
+      for n, a in ((1, 0.9), (5, 0.977))]}
+  probe = {"attack": "probe", "budget": {"seeds": [0]}, "results": [
+      {"setting": {"per_class": 1, "images": 10}, "acc_probe": 0.99,
+       "acc_probe_pixels": 0.6, "acc_probe_fresh": 0.7, "advantage": 29.0,
+       "layers": {"stolen": {"stage1": 0.5, "logits": 0.99},
+                  "fresh": {"stage1": 0.7, "logits": 0.3},
+                  "pixels": {"pixels": 0.6}}}]}
+  workdir = make_workdir(tmp_path, {"remap": remap, "probe": probe})
+  md = open(report_lib.write_robustness(str(workdir))).read()
+  verdicts = _verdicts(md)
+  assert verdicts[("remap", "relabelled plain accuracy above chance (1/K)")
+                  ] == "broken"
+  assert "87.7 points (87.7 to 87.7 over 2 seeds) at per_class=5" in md
+  assert verdicts[("probe", "best-layer probe accuracy over pixels and a "
+                   "fresh network")] == "broken"
+  tables = attack_tables(md)
+  assert tables["remap"][0] == ["setting", "acc_remap", "above_chance"]
+  # probe's own section: its table, then one of every layer.
+  # (rows: its header, its row, the layers' header, separator, row).
+  assert tables["probe"][2] == ["setting", "stage1", "logits", "pixels"]
+  assert tables["probe"][4] == ["per_class=1 images=10", "0.500/0.700",
+                                "0.990/0.300", "0.600"]

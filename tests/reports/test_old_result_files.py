@@ -1,0 +1,46 @@
+"""Result files in the old format (one flat attack config) read as before.
+
+testdata/old_format holds a run's report.json and all seven attack files as
+`jaxbip-attack` wrote them before each attack owned its settings (flat
+`forge_steps`, `thresholds.finetune_advantage`, ...), some thresholds moved
+off their defaults. The goldens next to it were written by the code of that
+time: the scorecard and robustness.md must not change by a character (but
+one line, "Not run: remap, probe.": attacks added since).
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+
+from jaxbip.reports import robustness
+
+TESTDATA = os.path.join(os.path.dirname(__file__), "testdata")
+
+
+def _workdir(tmp_path):
+  path = tmp_path / "run"
+  shutil.copytree(os.path.join(TESTDATA, "old_format"), path)
+  return path
+
+
+def test_old_result_files_give_the_same_verdicts(tmp_path):
+  workdir = _workdir(tmp_path)
+  got = [dataclasses.asdict(v) | {"holds": v.holds,
+                                  "seeds_broken": v.seeds_broken}
+         for v in robustness.verdicts(str(workdir))]
+  with open(os.path.join(TESTDATA, "old_format_verdicts.json")) as f:
+    want = json.load(f)
+  # JSON has lists where the Verdict has tuples.
+  assert json.loads(json.dumps(got)) == want
+
+
+def test_old_result_files_give_the_same_report(tmp_path):
+  workdir = _workdir(tmp_path)
+  md = open(robustness.write_robustness(str(workdir))).read()
+  with open(os.path.join(TESTDATA, "old_format_robustness.md")) as f:
+    want = f.read()
+  assert md.splitlines() == want.splitlines()
+  assert sorted(p.name for p in workdir.glob("*.png")) == [
+      "robustness.png", "robustness_fraction.png", "robustness_jpeg.png",
+      "robustness_prune.png"]
