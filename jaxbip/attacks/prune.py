@@ -18,14 +18,14 @@ def _is_kernel(path) -> bool:
 def magnitude_mask(params, rate: float):
   """0/1 tree: 0 for the `rate` fraction of smallest-magnitude kernels."""
   kernels = [np.abs(np.asarray(x)).ravel() for p, x in
-             jax.tree_util.tree_flatten_with_path(params)[0] if _is_kernel(p)]
+             jax.tree.leaves_with_path(params) if _is_kernel(p)]
   values = np.concatenate(kernels)
   k = int(round(rate * values.size))
   if k == 0:
     return jax.tree.map(jnp.ones_like, params)
   threshold = np.partition(values, k - 1)[k - 1]
   # Ties at the threshold could prune a little more than k; fine for a sweep.
-  return jax.tree_util.tree_map_with_path(
+  return jax.tree.map_with_path(
       lambda p, x: (jnp.abs(x) > threshold).astype(x.dtype) if _is_kernel(p)
       else jnp.ones_like(x), params)
 

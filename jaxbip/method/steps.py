@@ -223,7 +223,8 @@ def train_step(protected: Protected, state: TrainState, batch: dict,
   return new_state, metrics
 
 
-def baseline_step(protected, state: TrainState, batch, rng):
+def baseline_step(protected: Protected, state: TrainState, batch: dict,
+                  rng: jax.Array) -> tuple[TrainState, dict]:
   """The unprotected control: plain CE on plain images, classifier only."""
   del rng  # Deterministic: kept for the common step signature.
   y = batch["label"]
@@ -256,7 +257,8 @@ def _rescale_to(v, norm):
   return v * (norm[:, None, None, None] / jnp.maximum(v_norm, 1e-12))
 
 
-def eval_step(protected, state: TrainState, wrong_key_params, batch, rng):
+def eval_step(protected: Protected, state: TrainState, wrong_key_params,
+              batch: dict, rng: jax.Array) -> dict:
   """Per-example results on one eval batch; the host averages over a mask.
 
   Views: keyed (authorized), plain (unauthorized), another image's residual

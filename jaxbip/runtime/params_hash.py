@@ -18,7 +18,7 @@ def params_sha256(state) -> str:
   tree = {"classifier": state.classifier_params,
           "batch_stats": state.batch_stats,
           "generator": state.generator_params}
-  leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+  leaves = jax.tree.leaves_with_path(tree)
   digest = hashlib.sha256()
   for key, leaf in sorted((jax.tree_util.keystr(p), x) for p, x in leaves):
     array = np.asarray(jax.device_get(leaf))  # Replicated: a local copy.
