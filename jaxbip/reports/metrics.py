@@ -7,8 +7,8 @@ table (checked by a test) all come from `METRICS`.
 # key -> (what it means, what we want), in reading order.
 METRICS = {
     "acc_authorized": ("top-1 accuracy on keyed test images", "high"),
-    "acc_unauthorized": ("top-1 accuracy on plain test images; 0 means the "
-                         "answers still tell the class (see below)",
+    "acc_unauthorized": ("top-1 accuracy on plain test images (0 is not "
+                         "safe: always-wrong answers can be relabelled)",
                          "near chance (1/K)"),
     "acc_relabeled_unauthorized": (
         "accuracy of the plain answers after the best fixed relabelling "

@@ -5,7 +5,8 @@ testdata/old_format holds a run's report.json and all seven attack files as
 `forge_steps`, `thresholds.finetune_advantage`, ...), some thresholds moved
 off their defaults. The goldens next to it were written by the code of that
 time: the scorecard and robustness.md must not change by a character (but
-one line, "Not run: remap, probe.": attacks added since).
+one line, "Not run: remap, probe.": attacks added since; and the meaning
+of acc_unauthorized, now read against chance).
 """
 
 import dataclasses
