@@ -100,7 +100,8 @@ def get_config() -> ml_collections.ConfigDict:
   # (a fixed derangement drawn from the seed), "random" (a wrong class redrawn
   # every step), "uniform" (soft target over the K-1 wrong classes),
   # "chance" (soft target 1/K over all K classes: the answer tells nothing,
-  # where every other map's always-wrong answer can be relabelled back).
+  # where every other map's always-wrong answer can be relabelled back),
+  # "constant" (class 0 for every plain image: the same, with a margin).
   config.loss.mislabel = "shift"
   config.loss.shift = 1  # Used by "shift"; in 1..K-1.
   config.loss.w_plain = 1.0  # CE(f(x), m(y)).

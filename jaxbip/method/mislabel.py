@@ -1,17 +1,21 @@
 """Mislabel maps: the target a protected classifier must give a plain image.
 
 Each map returns soft targets (B, K), so the same cross-entropy serves hard
-and soft maps. All but "chance" put no mass on the true class; "chance"
-spreads it evenly over all K classes, the true one included, so that the
-answer on a plain image tells nothing of its class (an always-wrong answer
-tells the class to whoever relabels it: method/leakage.py).
+and soft maps. All but "chance" and "constant" put no mass on the true
+class. Those two make the answer on a plain image tell nothing of its class
+(an always-wrong answer tells the class to whoever relabels it:
+method/leakage.py): "chance" spreads the target evenly over all K classes,
+the true one included; "constant" answers class 0 for every plain image,
+whose argmax, unlike that of near-flat logits, does not follow whatever
+class signal is left.
 """
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-MISLABEL_MAPS = ("shift", "permutation", "random", "uniform", "chance")
+MISLABEL_MAPS = ("shift", "permutation", "random", "uniform", "chance",
+                 "constant")
 
 
 def derangement(num_classes: int, seed: int) -> np.ndarray:
@@ -25,8 +29,8 @@ def derangement(num_classes: int, seed: int) -> np.ndarray:
 
 
 class Mislabel:
-  """`targets(labels, rng)` -> (B, K) float32 targets (all but "chance"
-  exclude `labels`)."""
+  """`targets(labels, rng)` -> (B, K) float32 targets (all but "chance" and
+  "constant" exclude `labels`)."""
 
   def __init__(self, kind: str, num_classes: int, *, shift: int = 1,
                seed: int = 0):
@@ -53,6 +57,8 @@ class Mislabel:
       wrong = (labels + jax.random.randint(rng, labels.shape, 1, k)) % k
     elif self.kind == "uniform":
       return (1.0 - jax.nn.one_hot(labels, k)) / (k - 1)
-    else:  # chance
+    elif self.kind == "chance":
       return jnp.full(labels.shape + (k,), 1.0 / k)
+    else:  # constant
+      return jax.nn.one_hot(jnp.zeros_like(labels), k)
     return jax.nn.one_hot(wrong, k)

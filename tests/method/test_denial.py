@@ -53,9 +53,11 @@ def test_an_unknown_layer_names_the_known_ones():
                               jnp.zeros(4, jnp.int32), K)
 
 
-def test_chance_targets_spread_one_over_every_class():
+def test_chance_and_constant_targets_do_not_depend_on_the_class():
   t = mislabel.Mislabel("chance", K).targets(_labels(), jax.random.key(0))
   np.testing.assert_allclose(t, 1.0 / K)
+  t = mislabel.Mislabel("constant", K).targets(_labels(), jax.random.key(0))
+  np.testing.assert_array_equal(t, np.eye(K)[np.zeros(B, int)])
 
 
 def test_the_config_check_names_the_classifier_s_layers():
