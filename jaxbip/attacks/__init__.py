@@ -59,6 +59,12 @@ def shared_config() -> ml_collections.ConfigDict:
   cfg.early_stopping = True
   cfg.max_epochs = 50
   cfg.patience = 0
+  # References that use no stolen weight (the scratch model of each pirate
+  # data subset) are computed once and kept here as JSON, by a hash of what
+  # determines them (common.cached_reference): a local folder or gs://...;
+  # "" = WORKDIR/../.reference_cache, shared by the runs beside WORKDIR
+  # (other recipes on the same data); "none" = kept in memory only.
+  cfg.cache_dir = ""
   return cfg
 
 
