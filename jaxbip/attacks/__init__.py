@@ -107,7 +107,8 @@ def run_attack(workdir: str, name: str,
   before = test.accuracies(run.protected.classifier,
                            run.state.classifier_variables)
   try:
-    outcome = attack(run, cfg, test)
+    with common.progress(name):  # Names it in the trainings' progress.
+      outcome = attack(run, cfg, test)
   except ValueError as e:  # A bad attack setting.
     raise errors.UserError(f"{name}: {e}") from e
   result = {"attack": name, "budget": outcome["budget"], "before": before,

@@ -11,6 +11,7 @@ data subset) are computed once: `cached_reference` keeps each as JSON in
 `config.attack.cache_dir`, under a hash of what determines it.
 """
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -102,6 +103,42 @@ class TestSet:
     }
 
 
+# Seconds between progress lines of the pirate's trainings: a long attack
+# says where it is about twice a minute, a short one stays quiet.
+PROGRESS_EVERY_S = 30.0
+# The attack now running (run_attack names it) and when progress was last
+# said.
+_PROGRESS = {"attack": "attack", "start": time.perf_counter(), "last": 0.0}
+
+
+@contextlib.contextmanager
+def progress(attack: str):
+  """Names `attack` in the progress lines of the trainings inside."""
+  saved = dict(_PROGRESS)
+  now = time.perf_counter()
+  _PROGRESS.update(attack=attack, start=now, last=now)
+  try:
+    yield
+  finally:
+    _PROGRESS.update(saved)
+
+
+def _seconds(s: float) -> str:
+  return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def progress_line(what: str, seed: int, images: int, epoch: int,
+                  epochs: int, per_epoch_s: float, may_stop: bool) -> str:
+  """One line of a training's progress: which attack and training, seed,
+  data, epoch, and the time it still needs (at most, where it may stop
+  early)."""
+  eta = _seconds(per_epoch_s * (epochs - epoch))
+  return (f"{_PROGRESS['attack']}: {what}, seed {seed}, {images} images: "
+          f"epoch {epoch}/{epochs}, {per_epoch_s:.2g} s/epoch, ETA "
+          f"{'at most ' if may_stop else ''}{eta} (attack running "
+          f"{_seconds(time.perf_counter() - _PROGRESS['start'])})")
+
+
 @functools.lru_cache(maxsize=None)
 def _trainer(classifier, learning_rate: float):
   """(tx, jitted step) of the pirate's Adam on `classifier`: one compile per
@@ -120,7 +157,8 @@ def _trainer(classifier, learning_rate: float):
 
 def train_classifier(classifier, variables, images, targets, *, epochs: int,
                      batch_size: int, learning_rate: float, seed: int,
-                     mask=None, validation=None, patience: int = 0) -> dict:
+                     mask=None, validation=None, patience: int = 0,
+                     what: str = "training") -> dict:
   """The pirate's training of a classifier: Adam on CE(f(x), targets).
 
   `variables` are where training starts (the stolen weights to fine-tune, a
@@ -131,6 +169,8 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
   keeps the best epoch's variables; with `patience` > 0 it stops after that
   many epochs without a gain (`epochs` is then the most it trains), with 0
   it trains all `epochs`. Returns (variables, epochs trained, chosen epoch).
+  Says its progress (`progress_line`, `what` it trains) every
+  PROGRESS_EVERY_S seconds, and at its end when it was long.
   """
   tx, step = _trainer(classifier, float(learning_rate))
   params, batch_stats = variables["params"], variables["batch_stats"]
@@ -141,6 +181,7 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
   order = jax.random.fold_in(jax.random.key(seed), ORDER_STREAM)
   batches = batching.epoch_batches(order, len(images), bs, epochs * per_epoch)
   best, best_acc, best_epoch, epoch = None, -1.0, 0, 0
+  t0 = time.perf_counter()
   for epoch in range(1, epochs + 1):
     for _ in range(per_epoch):
       idx = next(batches)
@@ -154,6 +195,13 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
         best, best_acc, best_epoch = current, acc, epoch
       elif patience and epoch - best_epoch >= patience:
         break
+    now = time.perf_counter()
+    if (now - _PROGRESS["last"] >= PROGRESS_EVERY_S
+        or (epoch == epochs and now - t0 >= PROGRESS_EVERY_S)):
+      _PROGRESS["last"] = now
+      logging.info(progress_line(what, seed, len(images), epoch, epochs,
+                                 (now - t0) / epoch,
+                                 validation is not None and patience > 0))
   if validation is None:
     return {"params": params, "batch_stats": batch_stats}, epoch, epoch
   return best, epoch, best_epoch
@@ -322,18 +370,21 @@ def _scratch_accuracy(run, cfg, test, images, labels, seed, *, epochs,
   classifier = run.protected.classifier
   init = fresh_variables(classifier, run.config.data.image_size, seed)
   trained = pirate_training(classifier, init, images, labels, cfg, seed,
-                            epochs=epochs, early_stopping=early_stopping)
+                            epochs=epochs, early_stopping=early_stopping,
+                            what="scratch reference")
   return accuracy(classifier, trained, test.images, test.labels)
 
 
 def pirate_training(classifier, start, images, labels, cfg, seed: int, *,
-                    epochs: int, early_stopping: bool, mask=None):
+                    epochs: int, early_stopping: bool, mask=None,
+                    what: str = "pirate's training"):
   """The pirate's training from `start` on its data: the fixed budget of
   `epochs`, or as long as it helps (at most cfg.max_epochs, a held-out
   tenth); `scratch_accuracy` trains its reference with it too. Returns the
   trained variables."""
   kwargs = dict(batch_size=int(cfg.batch_size),
-                learning_rate=cfg.learning_rate, seed=seed, mask=mask)
+                learning_rate=cfg.learning_rate, seed=seed, mask=mask,
+                what=what + (", early stopping" if early_stopping else ""))
   if early_stopping:
     (x, y), val = held_out(images, labels, seed)
     trained, _, _ = train_classifier(classifier, start, x, y, validation=val,

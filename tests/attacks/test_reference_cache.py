@@ -189,3 +189,32 @@ def test_another_recipe_on_the_same_data_reuses_every_reference(
   assert len(hits) == 6 and all("reference cache hit: " in h for h in hits)
   assert len(list((tmp_path / "runs" / ".reference_cache").glob(
       "scratch-*.json"))) == 6
+
+
+# Progress of the pirate's trainings (common.train_classifier).
+
+
+def test_a_progress_line_says_attack_seed_epoch_and_eta():
+  with common.progress("finetune"):
+    line = common.progress_line("scratch reference", 3, 72, 4, 50, 1.5,
+                                may_stop=True)
+  assert line.startswith("finetune: scratch reference, seed 3, 72 images: "
+                         "epoch 4/50, 1.5 s/epoch, ETA at most 69 s")
+  assert "(attack running " in line
+  assert common.progress_line("x", 0, 1, 1, 100, 6.0, False).split(
+      "ETA ")[1].startswith("9.9 min")
+
+
+def test_trainings_log_their_progress(monkeypatch, caplog):
+  monkeypatch.setattr(common, "PROGRESS_EVERY_S", 0.0)  # Every epoch.
+  classifier = resnet.ResNetTiny(num_classes=K)
+  images, labels = _data()
+  caplog.set_level(logging.INFO)
+  with common.progress("toy"):
+    common.train_classifier(
+        classifier, common.fresh_variables(classifier, 8, 0), images, labels,
+        epochs=2, batch_size=6, learning_rate=1e-3, seed=0, what="scratch")
+  lines = [r.getMessage() for r in caplog.records
+           if r.getMessage().startswith("toy: scratch, seed 0")]
+  assert [l.split(": ")[2].split(",")[0] for l in lines] == [
+      "epoch 1/2", "epoch 2/2"]
