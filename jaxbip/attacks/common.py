@@ -5,11 +5,20 @@ a fraction of labelled training data, plain images only; the defender's key
 generator is never given to the pirate. Accuracies are measured on the test
 split: `acc_authorized` on images keyed by the defender's key (quantised to
 uint8, as a keyed image file would be), `acc_unauthorized` on plain images.
+
+References that use no stolen weights (the scratch model of each pirate
+data subset) are computed once: `cached_reference` keeps each as JSON in
+`config.attack.cache_dir`, under a hash of what determines it.
 """
 
+import contextlib
+import dataclasses
 import functools
 import hashlib
+import json
+import time
 
+from absl import logging
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,6 +27,7 @@ import optax
 from jaxbip.method import classifier_step
 from jaxbip.method import steps
 from jaxbip.runtime import batching
+from jaxbip.runtime import paths
 
 # fold_in tags of an attack's random streams (init, data order).
 INIT_STREAM, ORDER_STREAM = 0, 1
@@ -79,6 +89,11 @@ class TestSet:
     self.images, self.labels = run.images(run.config.data.eval_split)
     self.keyed = keyed_uint8(run, self.images)
 
+  @functools.cached_property
+  def plain_digest(self) -> str:
+    """What the plain test images and labels are, for a reference's key."""
+    return digest(self.images, self.labels)
+
   def accuracies(self, classifier, variables) -> dict[str, float]:
     return {
         "acc_authorized": accuracy(classifier, variables, self.keyed,
@@ -86,6 +101,42 @@ class TestSet:
         "acc_unauthorized": accuracy(classifier, variables, self.images,
                                      self.labels),
     }
+
+
+# Seconds between progress lines of the pirate's trainings: a long attack
+# says where it is about twice a minute, a short one stays quiet.
+PROGRESS_EVERY_S = 30.0
+# The attack now running (run_attack names it) and when progress was last
+# said.
+_PROGRESS = {"attack": "attack", "start": time.perf_counter(), "last": 0.0}
+
+
+@contextlib.contextmanager
+def progress(attack: str):
+  """Names `attack` in the progress lines of the trainings inside."""
+  saved = dict(_PROGRESS)
+  now = time.perf_counter()
+  _PROGRESS.update(attack=attack, start=now, last=now)
+  try:
+    yield
+  finally:
+    _PROGRESS.update(saved)
+
+
+def _seconds(s: float) -> str:
+  return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def progress_line(what: str, seed: int, images: int, epoch: int,
+                  epochs: int, per_epoch_s: float, may_stop: bool) -> str:
+  """One line of a training's progress: which attack and training, seed,
+  data, epoch, and the time it still needs (at most, where it may stop
+  early)."""
+  eta = _seconds(per_epoch_s * (epochs - epoch))
+  return (f"{_PROGRESS['attack']}: {what}, seed {seed}, {images} images: "
+          f"epoch {epoch}/{epochs}, {per_epoch_s:.2g} s/epoch, ETA "
+          f"{'at most ' if may_stop else ''}{eta} (attack running "
+          f"{_seconds(time.perf_counter() - _PROGRESS['start'])})")
 
 
 @functools.lru_cache(maxsize=None)
@@ -106,7 +157,8 @@ def _trainer(classifier, learning_rate: float):
 
 def train_classifier(classifier, variables, images, targets, *, epochs: int,
                      batch_size: int, learning_rate: float, seed: int,
-                     mask=None, validation=None, patience: int = 0) -> dict:
+                     mask=None, validation=None, patience: int = 0,
+                     what: str = "training") -> dict:
   """The pirate's training of a classifier: Adam on CE(f(x), targets).
 
   `variables` are where training starts (the stolen weights to fine-tune, a
@@ -117,6 +169,8 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
   keeps the best epoch's variables; with `patience` > 0 it stops after that
   many epochs without a gain (`epochs` is then the most it trains), with 0
   it trains all `epochs`. Returns (variables, epochs trained, chosen epoch).
+  Says its progress (`progress_line`, `what` it trains) every
+  PROGRESS_EVERY_S seconds, and at its end when it was long.
   """
   tx, step = _trainer(classifier, float(learning_rate))
   params, batch_stats = variables["params"], variables["batch_stats"]
@@ -127,6 +181,7 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
   order = jax.random.fold_in(jax.random.key(seed), ORDER_STREAM)
   batches = batching.epoch_batches(order, len(images), bs, epochs * per_epoch)
   best, best_acc, best_epoch, epoch = None, -1.0, 0, 0
+  t0 = time.perf_counter()
   for epoch in range(1, epochs + 1):
     for _ in range(per_epoch):
       idx = next(batches)
@@ -140,6 +195,13 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
         best, best_acc, best_epoch = current, acc, epoch
       elif patience and epoch - best_epoch >= patience:
         break
+    now = time.perf_counter()
+    if (now - _PROGRESS["last"] >= PROGRESS_EVERY_S
+        or (epoch == epochs and now - t0 >= PROGRESS_EVERY_S)):
+      _PROGRESS["last"] = now
+      logging.info(progress_line(what, seed, len(images), epoch, epochs,
+                                 (now - t0) / epoch,
+                                 validation is not None and patience > 0))
   if validation is None:
     return {"params": params, "batch_stats": batch_stats}, epoch, epoch
   return best, epoch, best_epoch
@@ -162,25 +224,145 @@ def held_out(images, labels, seed: int):
   return (images[train], labels[train]), (images[val], labels[val])
 
 
-# Scratch accuracies already measured in this process: every attack with the
-# same pirate data, seed and budget has the same reference (--attack=all).
-_SCRATCH = {}
+# Bump when the code of a cached reference changes what it computes (the
+# training loop, the init or order streams, the held-out split): every
+# reference is then computed again.
+REFERENCE_VERSION = 1
+# config.attack.cache_dir = "" puts the cache beside the run's folder, so
+# that runs of other recipes on the same data (runs/digits,
+# runs/digits_deny) share their references; "none" keeps none on disk.
+DEFAULT_CACHE = ".reference_cache"
+
+# References already known to this process, by key (--attack=all).
+_REFERENCES = {}
+
+
+def digest(*arrays) -> str:
+  """sha256 of arrays' shapes, dtypes and bytes."""
+  h = hashlib.sha256()
+  for a in arrays:
+    a = np.ascontiguousarray(a)
+    h.update(f"{a.shape}{a.dtype.str}".encode())
+    h.update(a.tobytes())
+  return h.hexdigest()
+
+
+def architecture(module) -> dict:
+  """What a Flax model computes: its class and plain fields (stages, widths,
+  classes, stem, dtype). Functions and the ops bundle (`layers`: the same
+  values however computed) are left out."""
+  out = {"class": type(module).__name__}
+  for field in dataclasses.fields(module):
+    if field.name in ("parent", "name"):
+      continue
+    value = getattr(module, field.name)
+    if isinstance(value, type):  # A block class, a dtype such as float32.
+      out[field.name] = value.__name__
+    elif isinstance(value, (bool, int, float, str, type(None))):
+      out[field.name] = value
+    elif isinstance(value, (tuple, list)) and all(
+        isinstance(v, (bool, int, float, str)) for v in value):
+      out[field.name] = list(value)
+    elif isinstance(value, np.dtype):
+      out[field.name] = value.name
+  return out
+
+
+def reference_key(kind: str, inputs: dict) -> str:
+  """The hash of a reference's kind, the code's version and its inputs (a
+  JSON-able dict of everything that determines it)."""
+  text = json.dumps({"kind": kind, "version": REFERENCE_VERSION,
+                     "inputs": inputs}, sort_keys=True)
+  return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cache_folder(run, cfg):
+  """Where references are kept (an epath.Path, local or gs://), None for
+  none: cfg.cache_dir, or WORKDIR/../.reference_cache."""
+  where = str(cfg.get("cache_dir", "") or "")
+  if where.lower() == "none":
+    return None
+  if where:
+    return paths.resolve(where)
+  workdir = getattr(run, "workdir", None)
+  return paths.resolve(workdir).parent / DEFAULT_CACHE if workdir else None
+
+
+def cached_reference(folder, kind: str, inputs: dict, compute):
+  """compute(), a JSON value, once per `inputs`: from this process, else
+  from `folder` (None: no files), else computed and saved there. A hit is
+  the value computed then, exactly; an unreadable or mismatched file is a
+  miss (the entry is written again)."""
+  inputs = json.loads(json.dumps(inputs, sort_keys=True))  # As read back.
+  key = reference_key(kind, inputs)
+  if key in _REFERENCES:
+    logging.info("reference cache hit: %s (%s, this process)", key, kind)
+    return _REFERENCES[key]
+  path = folder / f"{kind}-{key}.json" if folder is not None else None
+  if path is not None:
+    try:
+      entry = json.loads(path.read_text())
+      if entry.get("key") == key and entry.get("inputs") == inputs:
+        logging.info("reference cache hit: %s (%s, %s)", key, kind, path)
+        _REFERENCES[key] = entry["value"]
+        return entry["value"]
+    except (OSError, ValueError, KeyError, AttributeError):
+      pass  # Not there yet, or half written by another process.
+  logging.info("reference cache miss: %s (%s)", key, kind)
+  t0 = time.perf_counter()
+  value = compute()
+  _REFERENCES[key] = value
+  if path is not None and jax.process_index() == 0:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "key": key, "kind": kind, "version": REFERENCE_VERSION,
+        "inputs": inputs, "value": value,
+        "seconds": time.perf_counter() - t0}, indent=1, sort_keys=True))
+  return value
+
+
+def scratch_inputs(run, cfg, test, images, labels, seed: int, *,
+                   epochs: int, early_stopping: bool) -> dict:
+  """What determines a scratch reference: the data (names, and the pirate's
+  and the test split's contents), the architecture, the recipe fields its
+  training reads, the seed and the platform. Not the run: no stolen
+  weight enters it."""
+  data = run.config.data
+  recipe = {"early_stopping": bool(early_stopping),
+            "batch_size": int(cfg.batch_size),
+            "learning_rate": float(cfg.learning_rate), "optimizer": "adam"}
+  if early_stopping:  # pirate_training then reads these, not `epochs`.
+    recipe.update(max_epochs=int(cfg.max_epochs), patience=int(cfg.patience))
+  else:
+    recipe["epochs"] = int(epochs)
+  return {
+      "dataset": {"name": str(getattr(data, "name", "")),
+                  "train_split": str(data.train_split),
+                  "eval_split": str(data.eval_split),
+                  "image_size": int(data.image_size)},
+      "classifier": architecture(run.protected.classifier),
+      "recipe": recipe,
+      "seed": int(seed),
+      "pirate_data": digest(images, labels),
+      "pirate_images": len(images),
+      "test_data": test.plain_digest,
+      "platform": jax.default_backend(),
+  }
 
 
 def scratch_accuracy(run, cfg, test, images, labels, seed: int, *,
                      epochs: int, early_stopping: bool) -> float:
   """The reference of every pirate-data attack: the same architecture
   trained from a fresh initialisation on exactly the pirate's data, same
-  budget (or as long as it helps), scored on plain test images."""
-  key = (run.workdir, int(run.state.step), hashlib.sha256(
-      np.ascontiguousarray(images).tobytes() + labels.tobytes()).hexdigest(),
-         seed, epochs, early_stopping, int(cfg.batch_size),
-         float(cfg.learning_rate), int(cfg.patience))
-  if key not in _SCRATCH:
-    _SCRATCH[key] = _scratch_accuracy(run, cfg, test, images, labels, seed,
-                                      epochs=epochs,
-                                      early_stopping=early_stopping)
-  return _SCRATCH[key]
+  budget (or as long as it helps), scored on plain test images. Computed
+  once (`cached_reference`): every attack, and every recipe trained on the
+  same data, shares it."""
+  return cached_reference(
+      cache_folder(run, cfg), "scratch",
+      scratch_inputs(run, cfg, test, images, labels, seed, epochs=epochs,
+                     early_stopping=early_stopping),
+      lambda: _scratch_accuracy(run, cfg, test, images, labels, seed,
+                                epochs=epochs, early_stopping=early_stopping))
 
 
 def _scratch_accuracy(run, cfg, test, images, labels, seed, *, epochs,
@@ -188,18 +370,21 @@ def _scratch_accuracy(run, cfg, test, images, labels, seed, *, epochs,
   classifier = run.protected.classifier
   init = fresh_variables(classifier, run.config.data.image_size, seed)
   trained = pirate_training(classifier, init, images, labels, cfg, seed,
-                            epochs=epochs, early_stopping=early_stopping)
+                            epochs=epochs, early_stopping=early_stopping,
+                            what="scratch reference")
   return accuracy(classifier, trained, test.images, test.labels)
 
 
 def pirate_training(classifier, start, images, labels, cfg, seed: int, *,
-                    epochs: int, early_stopping: bool, mask=None):
+                    epochs: int, early_stopping: bool, mask=None,
+                    what: str = "pirate's training"):
   """The pirate's training from `start` on its data: the fixed budget of
   `epochs`, or as long as it helps (at most cfg.max_epochs, a held-out
   tenth); `scratch_accuracy` trains its reference with it too. Returns the
   trained variables."""
   kwargs = dict(batch_size=int(cfg.batch_size),
-                learning_rate=cfg.learning_rate, seed=seed, mask=mask)
+                learning_rate=cfg.learning_rate, seed=seed, mask=mask,
+                what=what + (", early stopping" if early_stopping else ""))
   if early_stopping:
     (x, y), val = held_out(images, labels, seed)
     trained, _, _ = train_classifier(classifier, start, x, y, validation=val,

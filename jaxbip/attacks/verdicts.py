@@ -1,18 +1,70 @@
-"""Scorecard verdicts: an attack's worst case against its threshold.
+"""Scorecard verdicts: an attack's worst case against its threshold, with
+the uncertainty of its pirate seeds.
 
 Each attack's `criteria` (registry.Attack) returns its Verdicts from its
 result file through `Context.verdict`; reports/scorecard.py gathers them.
-A result over pirate seeds holds the mean (the worst case is the worst
-setting's mean) and each seed's value: a verdict also counts the seeds on
-which its worst setting is broken.
+A result over pirate seeds holds each setting's mean and its per-seed
+values: a setting's verdict reads the 95% Student-t interval of the mean
+(`interval`, `judge`): "holds" when the interval's worse end is within the
+threshold, "broken" when its better end is past it, else "undecided". One
+seed gives no interval: undecided. A result without per-seed values (an
+attack with no pirate randomness, such as prune or transform, or a file
+from before pirate seeds) is taken as exact. A criterion is broken when
+any setting is, holds when every setting does, and reports the setting
+that decides it.
 """
 
 import dataclasses
+import math
+import statistics
 from typing import Callable
+
+CONFIDENCE = 0.95
+HOLDS, BROKEN, UNDECIDED = "holds", "broken", "undecided"
+# How bad each verdict is: the criterion takes its worst setting's.
+_SEVERITY = {HOLDS: 0, UNDECIDED: 1, BROKEN: 2}
+
+
+def t_quantile(n: int, confidence: float = CONFIDENCE) -> float:
+  """The two-sided Student-t factor of the mean of `n` values (n - 1
+  degrees of freedom): 2.776 for n = 5 at 95%."""
+  from scipy import stats  # pylint: disable=g-import-not-at-top
+  return float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
+
+
+def interval(values, confidence: float = CONFIDENCE):
+  """(mean, low, high) of `values` (one per seed): the t interval of their
+  mean; with fewer than two values the ends are nan (unknown)."""
+  values = [float(v) for v in values]
+  mean = statistics.fmean(values) if values else math.nan
+  if len(values) < 2:
+    return mean, math.nan, math.nan
+  half = (t_quantile(len(values), confidence) * statistics.stdev(values)
+          / math.sqrt(len(values)))
+  return mean, mean - half, mean + half
+
+
+def judge(low: float, high: float, threshold: float,
+          higher_is_better: bool) -> str:
+  """HOLDS when the interval's worse end is within `threshold` (ties
+  hold), BROKEN when its better end is past it, else UNDECIDED (an
+  unknown, nan, interval too)."""
+  if math.isnan(low) or math.isnan(high):
+    return UNDECIDED
+  worse, better = (low, high) if higher_is_better else (high, low)
+
+  def within(value):
+    return value >= threshold if higher_is_better else value <= threshold
+
+  if within(worse):
+    return HOLDS
+  return UNDECIDED if within(better) else BROKEN
 
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
+  """One criterion: the setting that decides it, its mean over the pirate
+  seeds (`worst`) and each seed's value (`seeds`; () when exact)."""
   attack: str
   criterion: str
   worst: float
@@ -22,18 +74,33 @@ class Verdict:
   unit: str = ""
   seeds: tuple = ()  # The worst setting's value on each pirate seed.
 
-  def _holds(self, value) -> bool:
-    if self.higher_is_better:
-      return value >= self.threshold
-    return value <= self.threshold
+  @property
+  def interval(self) -> tuple[float, float]:
+    """(low, high): the 95% interval of `worst`; exact without per-seed
+    values, unknown (nan) with one."""
+    if not self.seeds:
+      return self.worst, self.worst
+    _, low, high = interval(self.seeds)
+    return low, high
+
+  @property
+  def verdict(self) -> str:
+    """HOLDS, BROKEN or UNDECIDED."""
+    return judge(*self.interval, self.threshold, self.higher_is_better)
 
   @property
   def holds(self) -> bool:
-    return self._holds(self.worst)
+    return self.verdict == HOLDS
+
+  @property
+  def broken(self) -> bool:
+    return self.verdict == BROKEN
 
   @property
   def seeds_broken(self) -> int:
-    return sum(not self._holds(v) for v in self.seeds)
+    """On how many seeds the value alone is past the threshold."""
+    return sum(judge(v, v, self.threshold, self.higher_is_better) == BROKEN
+               for v in self.seeds)
 
 
 def numbers(results, key, scale=1.0, shift=0.0):
@@ -61,14 +128,17 @@ class Context:
 
   def verdict(self, criterion: str, triples, threshold: float,
               higher_is_better: bool, unit: str = "") -> list[Verdict]:
-    """[the Verdict of the worst of `triples` (numbers())], [] if none."""
+    """[the Verdict of `triples` (numbers())], [] if none: the setting with
+    the worst verdict, among those the worst mean."""
     if not triples:
       return []
-    pick = min if higher_is_better else max
-    value, setting, seeds = pick(triples, key=lambda t: t[0])
-    return [Verdict(self.attack, criterion, value, threshold,
-                    higher_is_better, self.format_setting(setting), unit,
-                    seeds)]
+    candidates = [Verdict(self.attack, criterion, value, threshold,
+                          higher_is_better, setting, unit, seeds)
+                  for value, setting, seeds in triples]
+    sign = -1.0 if higher_is_better else 1.0
+    pick = max(candidates, key=lambda v: (_SEVERITY[v.verdict],
+                                          sign * v.worst))
+    return [dataclasses.replace(pick, where=self.format_setting(pick.where))]
 
 
 def advantage(criterion: str = "advantage over scratch training"):

@@ -37,6 +37,27 @@ def header(report: dict) -> list[str]:
   return lines
 
 
+def worst_case(v) -> str:
+  """The scorecard's value cell: the mean, and its 95% interval over the
+  pirate seeds where there were several."""
+  text = f"{v.worst:.3g}{v.unit}"
+  low, high = v.interval
+  if len(v.seeds) > 1:
+    text += f" [{low:.3g}, {high:.3g}] over {len(v.seeds)} seeds"
+  elif v.seeds:
+    text += " (1 seed: no interval)"
+  return text
+
+
+SCORECARD_NOTE = (
+    "Worst case: the setting that decides the criterion, its mean over the "
+    "pirate seeds and the 95% Student-t interval of that mean. holds: the "
+    "interval's worse end is within the threshold; broken: its better end "
+    "is past it; undecided: the interval straddles the threshold (more "
+    "pirate seeds narrow it; one seed gives none). A value without seeds "
+    "(an attack with no pirate randomness) is exact.")
+
+
 def scorecard(verdicts) -> list[str]:
   if not verdicts:
     return ["No attack has results yet: `jaxbip-attack --attack=all`.", ""]
@@ -44,16 +65,10 @@ def scorecard(verdicts) -> list[str]:
            "|---|---|---|---|---|"]
   for v in verdicts:
     sign = ">=" if v.higher_is_better else "<="
-    spread = (f" ({min(v.seeds):.3g} to {max(v.seeds):.3g} over "
-              f"{len(v.seeds)} seeds)" if len(v.seeds) > 1 else "")
-    verdict = "holds" if v.holds else "broken"
-    if 0 < v.seeds_broken < len(v.seeds):
-      verdict += (f" ({'broken ' if v.holds else ''}on "
-                  f"{v.seeds_broken} of {len(v.seeds)} seeds)")
     lines.append(
-        f"| {v.attack} | {v.criterion} | {v.worst:.3g}{v.unit}{spread} at "
-        f"{v.where} | {sign} {v.threshold:g}{v.unit} | {verdict} |")
-  return lines + [""]
+        f"| {v.attack} | {v.criterion} | {worst_case(v)} at {v.where} | "
+        f"{sign} {v.threshold:g}{v.unit} | {v.verdict} |")
+  return lines + ["", SCORECARD_NOTE, ""]
 
 
 def sections(attacks: dict, broken: dict) -> list[str]:

@@ -5,6 +5,8 @@ jaxbip/attacks/figures.py); this module gathers the curves per figure and
 draws them with matplotlib's object API (no pyplot, no global backend).
 """
 
+import math
+
 from jaxbip import workdir as workdir_lib
 from jaxbip.attacks import figures as figures_lib
 from jaxbip.attacks import registry
@@ -13,19 +15,26 @@ from jaxbip.reports import run_report
 SCORECARD = "robustness.png"
 
 
-def _severity(v) -> float:
-  """How far the worst case goes toward breaking its criterion: 1 at the
-  threshold, above 1 broken (criteria have different units: points,
-  accuracies, shares)."""
+def _severity(v, value=None) -> float:
+  """How far `value` (default: the worst case) goes toward breaking its
+  criterion: 1 at the threshold, above 1 broken (criteria have different
+  units: points, accuracies, shares)."""
+  value = v.worst if value is None else value
   if v.higher_is_better:
-    return v.threshold / v.worst if v.worst > 0 else float("inf")
-  return v.worst / v.threshold if v.threshold > 0 else float(v.worst > 0)
+    return v.threshold / value if value > 0 else float("inf")
+  return value / v.threshold if v.threshold > 0 else float(value > 0)
+
+
+# A verdict's colour: green holds, red broken, orange undecided.
+_COLOURS = {"holds": "tab:green", "broken": "tab:red",
+            "undecided": "tab:orange"}
 
 
 def scorecard(path, verdicts) -> bool:
   """robustness.png: each criterion's worst case over its threshold (1:
-  at the threshold), green where it holds, red where it is broken, the
-  value itself written beside the bar."""
+  at the threshold), green where it holds, red where it is broken, orange
+  where undecided, a whisker over its 95% interval across pirate seeds,
+  the value itself written beside the bar."""
   if not verdicts:
     return False
   # pylint: disable=g-import-not-at-top
@@ -39,10 +48,15 @@ def scorecard(path, verdicts) -> bool:
   ys = list(range(len(verdicts)))[::-1]
   for y, v in zip(ys, verdicts):
     width = min(max(_severity(v), 0.03), cap)  # A sliver when far from it.
-    ax.barh(y, width, color="tab:green" if v.holds else "tab:red")
+    ax.barh(y, width, color=_COLOURS[v.verdict])
+    low, high = v.interval
+    if not (math.isnan(low) or math.isnan(high)) and low != high:
+      ends = sorted(min(max(_severity(v, e), 0.0), cap) for e in (low, high))
+      ax.plot(ends, [y, y], color="black", linewidth=1.5)
     sign = ">=" if v.higher_is_better else "<="
     ax.text(min(width, cap) + 0.05, y,
-            f"{v.worst:.3g}{v.unit} (wants {sign} {v.threshold:g})",
+            f"{v.worst:.3g}{v.unit} (wants {sign} {v.threshold:g}): "
+            f"{v.verdict}",
             va="center", fontsize="small")
   ax.axvline(1.0, color="black", linewidth=1)
   ax.set_xlim(0.0, cap + 2.8)
@@ -51,7 +65,8 @@ def scorecard(path, verdicts) -> bool:
                      fontsize="small")
   ax.set_xlabel(f"worst case relative to its threshold (1: at it; "
                 f"> 1: broken; bars end at {cap:g})")
-  ax.set_title("Scorecard: green holds, red broken")
+  ax.set_title("Scorecard: green holds, red broken, orange undecided "
+               "(whiskers: 95% interval over pirate seeds)")
   fig.tight_layout()
   run_report.save_figure(fig, path)
   return True

@@ -3,8 +3,10 @@
 Each registered attack says what "holds" means for it (`criteria` of
 jaxbip/attacks/registry.py, thresholds under `config.attack.NAME.
 thresholds`, saved in each result file); this module asks every attack with
-results, in report order. What each built-in attack checks is in its module
-of jaxbip/attacks/specs/.
+results, in report order. Each verdict is three-way, on the 95% interval
+of its mean over the pirate seeds (holds, broken, undecided: jaxbip/attacks/
+verdicts.py). What each built-in attack checks is in its module of
+jaxbip/attacks/specs/.
 """
 
 from jaxbip import attacks as attacks_lib

@@ -112,9 +112,11 @@ def test_scratch_sees_exactly_the_pirates_images(stolen, monkeypatch):
     return real(classifier, variables, images, targets, **kwargs)
 
   monkeypatch.setattr(common, "train_classifier", spy)
-  common._SCRATCH.clear()  # pylint: disable=protected-access
+  common._REFERENCES.clear()  # pylint: disable=protected-access
   from jaxbip.attacks import finetune  # pylint: disable=g-import-not-at-top
-  finetune.attack(run, tiny_attack(seeds=1, early_stopping=False), test)
+  # No reference cache: the scratch model must train here.
+  finetune.attack(run, tiny_attack(seeds=1, early_stopping=False,
+                                   cache_dir="none"), test)
   (tuned_x, tuned_y, tuned_from), (scratch_x, scratch_y, scratch_from) = calls
   images, labels, idx = common.pirate_data(run, 0.05, 0)
   np.testing.assert_array_equal(tuned_x, images)

@@ -317,7 +317,7 @@ def test_scorecard_verdicts_flip_when_a_threshold_passes_the_value(tmp_path):
       "broken")
 
 
-def test_scorecard_counts_the_seeds_a_holding_mean_breaks_on(tmp_path):
+def test_scorecard_reads_the_interval_over_the_pirate_seeds(tmp_path):
   detect = {"attack": "detect", "config": {"seeds": [0, 1, 2]}, "results": [
       {"setting": {"fraction": 0.1}, "acc_detect": 0.55,
        "spread": {"acc_detect": [0.5, 0.65]},
@@ -327,25 +327,49 @@ def test_scorecard_counts_the_seeds_a_holding_mean_breaks_on(tmp_path):
   workdir = make_workdir(tmp_path, {"detect": detect})
   md = open(report_lib.write_robustness(str(workdir))).read()
   (verdict,) = _verdicts(md).values()
-  # The mean 0.55 holds against 0.6; seed 2's 0.65 does not.
-  assert verdict == "holds (broken on 1 of 3 seeds)"
-  assert "0.55 (0.5 to 0.65 over 3 seeds) at p=10%" in md
+  # The mean 0.55 is within 0.6, but its interval over three seeds
+  # (0.55 +- 4.303 * 0.0866 / sqrt(3) = 0.335 to 0.765) reaches past it.
+  assert verdict == "undecided"
+  assert "0.55 [0.335, 0.765] over 3 seeds at p=10%" in md
+  assert "95% Student-t interval" in md
   (v,) = report_lib.verdicts(str(workdir))
-  assert v.holds and v.seeds_broken == 1
+  assert not v.holds and not v.broken and v.seeds_broken == 1
 
-  # A broken mean that holds on a seed: how many seeds break.
-  detect["results"][0]["acc_detect"] = 0.7
-  detect["results"][0]["per_seed"]["acc_detect"] = [0.55, 0.75, 0.8]
+  # Tight seeds far past the threshold: broken.
+  detect["results"][0]["acc_detect"] = 0.8
+  detect["results"][0]["per_seed"]["acc_detect"] = [0.79, 0.8, 0.81]
   workdir = make_workdir(tmp_path / "broken", {"detect": detect})
   md = open(report_lib.write_robustness(str(workdir))).read()
-  assert list(_verdicts(md).values()) == ["broken (on 2 of 3 seeds)"]
+  assert list(_verdicts(md).values()) == ["broken"]
 
-  # All seeds on one side: no count.
+  # Tight seeds well within: holds, at the worst setting by mean.
   detect["results"][0]["acc_detect"] = 0.55
-  detect["results"][0]["per_seed"]["acc_detect"] = [0.55, 0.55, 0.55]
+  detect["results"][0]["per_seed"]["acc_detect"] = [0.54, 0.55, 0.56]
   workdir = make_workdir(tmp_path / "again", {"detect": detect})
   md = open(report_lib.write_robustness(str(workdir))).read()
   assert list(_verdicts(md).values()) == ["holds"]
+  assert "0.55 [0.525, 0.575] over 3 seeds at p=10%" in md
+
+  # One seed: no interval, undecided, however far from the threshold.
+  for row in detect["results"]:
+    row["per_seed"]["acc_detect"] = row["per_seed"]["acc_detect"][:1]
+  workdir = make_workdir(tmp_path / "one", {"detect": detect})
+  md = open(report_lib.write_robustness(str(workdir))).read()
+  assert list(_verdicts(md).values()) == ["undecided"]
+  assert "(1 seed: no interval)" in md
+
+
+def test_a_wide_setting_decides_over_a_worse_tight_one(tmp_path):
+  # p=10% has the worst mean but holds for sure; p=1%'s interval straddles
+  # the threshold: the criterion is undecided, and says where.
+  detect = {"attack": "detect", "results": [
+      {"setting": {"fraction": 0.1}, "acc_detect": 0.58,
+       "per_seed": {"acc_detect": [0.58] * 5}},
+      {"setting": {"fraction": 0.01}, "acc_detect": 0.52,
+       "per_seed": {"acc_detect": [0.4, 0.45, 0.5, 0.6, 0.65]}}]}
+  workdir = make_workdir(tmp_path, {"detect": detect})
+  (v,) = report_lib.verdicts(str(workdir))
+  assert (v.verdict, v.where, v.worst) == ("undecided", "p=1%", 0.52)
 
 
 def test_remap_and_probe_are_judged_and_reported(tmp_path):
@@ -365,7 +389,7 @@ def test_remap_and_probe_are_judged_and_reported(tmp_path):
   verdicts = _verdicts(md)
   assert verdicts[("remap", "relabelled plain accuracy above chance (1/K)")
                   ] == "broken"
-  assert "87.7 points (87.7 to 87.7 over 2 seeds) at per_class=5" in md
+  assert "87.7 points [87.7, 87.7] over 2 seeds at per_class=5" in md
   assert verdicts[("probe", "best-layer probe accuracy over pixels and a "
                    "fresh network")] == "broken"
   tables = attack_tables(md)
