@@ -127,7 +127,7 @@ def attack(run, cfg, test) -> dict:
       counts.append(len(images))
       results.append({"setting": {"fraction": float(p),
                                   "norm": float(multiple)},
-                      "l2_ball": radius, **common.over_seeds(per_seed)})
+                      **common.over_seeds(per_seed), "l2_ball": radius})
       logging.info("universal: p=%g (%d images), ball %gx the key's norm "
                    "(%.3f): accuracy %.3f", p, len(images), multiple, radius,
                    results[-1]["acc_universal"])
