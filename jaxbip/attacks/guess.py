@@ -179,5 +179,7 @@ def attack(run, cfg, test) -> dict:
                                 "max": float(norms.max())},
                      "norm_of": "multiples of the mean over the test images "
                                 "of ||x_key - x||_2 ([0, 1] units)",
-                     "pirate_data": "none"},
+                     "pirate_data": "none",
+                     "scored_on": "clip(x + delta, 0, 1) as floats (not "
+                                  "rounded to uint8)"},
           "results": results}

@@ -138,5 +138,7 @@ def attack(run, cfg, test) -> dict:
                      "key_l2": key_l2,
                      "norm_of": "multiples of the mean over the test images "
                                 "of ||x_key - x||_2 ([0, 1] units)",
-                     "seeds": common.seeds(cfg)},
+                     "seeds": common.seeds(cfg),
+                     "scored_on": "clip(x + delta, 0, 1) as floats (not "
+                                  "rounded to uint8)"},
           "results": results}
