@@ -107,7 +107,8 @@ def train_clone(model, classifier, variables, images, keyed, *, num_steps,
   """Trains `model` on intercepted (plain, keyed) uint8 pairs.
 
   Returns (params, history): history holds the residual MSE on all the
-  intercepted pairs before and after training ("mse_start", "mse_end").
+  intercepted pairs before and after training ("mse_start", "mse_end")
+  and their residuals' mean square ("energy").
   """
   rng = jax.random.key(seed)
   try:
@@ -140,7 +141,7 @@ def train_clone(model, classifier, variables, images, keyed, *, num_steps,
       metric_writer.log_progress(f"clone {label}", i, num_steps, terms,
                                  i * bs / elapsed,
                                  elapsed / i * (num_steps - i))
-  return params, {"mse_start": mse_start,
+  return params, {"mse_start": mse_start, "energy": energy,
                   "mse_end": residual_mse(model, params, images, keyed)}
 
 
@@ -209,7 +210,10 @@ def attack(run, cfg, test: common.TestSet) -> dict:
       row = score_clone(classifier, variables, model, params, test)
       row["acc_real_key"] = acc_key
       row["keyed_share"] = row["acc_clone"] / max(acc_key, 1e-12)
-      row["train_mse_end"] = history["mse_end"]
+      # The same error on the intercepted images: beside the test's, how
+      # much of the clone is memorised.
+      row["train_rel_error"] = math.sqrt(history["mse_end"]
+                                         / history["energy"])
       per_seed.append(row)
     counts.append(len(images))
     results.append({"setting": {"fraction": float(p),

@@ -112,7 +112,7 @@ def _inject_the_real_key(monkeypatch, run):
                       lambda name: run.protected.generator)
   monkeypatch.setattr(clone, "train_clone",
                       lambda *a, **k: (run.state.generator_params, {
-                          "mse_start": 1.0, "mse_end": 0.0}))
+                          "mse_start": 1.0, "mse_end": 0.0, "energy": 1.0}))
 
 
 def test_a_clone_that_is_the_real_key_scores_as_the_key(monkeypatch):
