@@ -43,10 +43,10 @@ def check_config(cfg) -> None:
                      "one fraction of the train split in (0, 1]")
   for p in fractions:
     common.check_fraction(p, "fractions")
-  if cfg.clone.model not in models.GENERATORS:
-    raise ValueError(f"config.attack.clone.model must be one of "
-                     f"{', '.join(models.GENERATORS)}, got "
-                     f"{cfg.clone.model!r}")
+  if cfg.clone.model and cfg.clone.model not in models.GENERATORS:
+    raise ValueError(f"config.attack.clone.model must be '' (the run's own "
+                     f"generator) or one of {', '.join(models.GENERATORS)}, "
+                     f"got {cfg.clone.model!r}")
   common.check_positive_int(cfg.clone.steps, "clone.steps")
   common.check_positive(cfg.clone.learning_rate, "clone.learning_rate")
   w = cfg.clone.answer_weight
@@ -95,10 +95,15 @@ def _trainer(model, classifier, learning_rate: float, answer_weight: float):
                                        answer_weight))
 
 
-def build_model(name: str):
-  """The pirate's residual writer: a jaxbip.models generator, float32, its
-  output conv at zero (the clone starts from no residual)."""
-  return models.GENERATORS[name]()
+def build_model(name: str, run_config):
+  """The pirate's residual writer: generator `name` of jaxbip.models, or with
+  "" the run's own architecture (public, like the forger's), float32 and
+  without fingerprints; its output conv at zero (it starts from no
+  residual)."""
+  if name:
+    return models.GENERATORS[name]()
+  return models.GENERATORS[run_config.model.generator](
+      eps=run_config.model.eps, upsample=run_config.model.upsample)
 
 
 def train_clone(model, classifier, variables, images, keyed, *, num_steps,
@@ -194,7 +199,7 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   classifier = run.protected.classifier
   # One host copy of the stolen weights: the clone trains on one device.
   variables = sharding.to_host(run.state.classifier_variables)
-  model = build_model(cfg.clone.model)
+  model = build_model(cfg.clone.model, run.config)
   acc_key = common.accuracy(classifier, variables, test.keyed, test.labels)
   results, counts = [], []
   for i, p in enumerate(cfg.fractions):
@@ -225,7 +230,8 @@ def attack(run, cfg, test: common.TestSet) -> dict:
                  results[-1]["keyed_share"], results[-1]["psnr_clone"],
                  results[-1]["residual_rel_error"])
   return {"budget": {"fractions": [float(p) for p in cfg.fractions],
-                     "keyed_images": counts, "model": str(cfg.clone.model),
+                     "keyed_images": counts,
+                     "model": cfg.clone.model or run.config.model.generator,
                      "steps": num_steps,
                      "learning_rate": float(cfg.clone.learning_rate),
                      "answer_weight": answer_weight,

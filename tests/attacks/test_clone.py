@@ -40,8 +40,11 @@ def _fake_run():
       classifier_variables=common.fresh_variables(classifier, 8, 0),
       generator_params=gen_params)
   run = types.SimpleNamespace(
-      config=types.SimpleNamespace(data=types.SimpleNamespace(
-          train_split="train", eval_split="test", image_size=8)),
+      config=types.SimpleNamespace(
+          data=types.SimpleNamespace(train_split="train", eval_split="test",
+                                     image_size=8),
+          model=types.SimpleNamespace(generator="UNetTiny", eps=0.0,
+                                      upsample="nearest")),
       info=types.SimpleNamespace(num_classes=K),
       protected=protected, state=state,
       images=lambda split: (images, labels),
@@ -109,7 +112,7 @@ def test_the_intercepted_images_are_the_pirates_subset(monkeypatch):
 
 def _inject_the_real_key(monkeypatch, run):
   monkeypatch.setattr(clone, "build_model",
-                      lambda name: run.protected.generator)
+                      lambda name, config: run.protected.generator)
   monkeypatch.setattr(clone, "train_clone",
                       lambda *a, **k: (run.state.generator_params, {
                           "mse_start": 1.0, "mse_end": 0.0, "energy": 1.0}))
@@ -154,7 +157,7 @@ def test_the_real_generator_of_a_trained_run_is_its_key(trained_run,
 def test_clone_is_registered_with_its_settings():
   assert "clone" in attacks.names()
   cfg = attacks.default_config().clone
-  assert cfg.model == "UNetTiny" and cfg.answer_weight == 0.0
+  assert cfg.model == "" and cfg.answer_weight == 0.0
   assert cfg.thresholds.to_dict() == {"keyed_share": 0.5}
 
 
