@@ -4,6 +4,7 @@ One module per attack, beside its code in jaxbip/attacks/NAME.py; no JAX
 here (the report reads these). `BUILTIN` is the report's order.
 """
 
+from jaxbip.attacks.specs import clone
 from jaxbip.attacks.specs import detect
 from jaxbip.attacks.specs import distill
 from jaxbip.attacks.specs import fineprune
@@ -18,4 +19,4 @@ from jaxbip.attacks.specs import universal
 
 BUILTIN = (finetune.SPEC, prune.SPEC, fineprune.SPEC, transform.SPEC,
            forge.SPEC, distill.SPEC, detect.SPEC, remap.SPEC, probe.SPEC,
-           guess.SPEC, universal.SPEC)
+           guess.SPEC, universal.SPEC, clone.SPEC)
