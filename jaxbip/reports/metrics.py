@@ -47,6 +47,21 @@ METRICS = {
                    "images (0.5: chance)", "near 0.5"),
     "acc_student": ("plain-image accuracy of a model the pirate distilled "
                     "from the stolen one's answers", "low"),
+    "acc_remap": ("plain accuracy of the stolen model's answers relabelled "
+                  "with n labelled images per class", "near chance (1/K)"),
+    "acc_probe": ("a linear probe on the stolen model's plain features, best "
+                  "layer", "<= acc_probe_pixels / acc_probe_fresh"),
+    "acc_probe_pixels": ("the same probe on raw pixels (no stolen weights)",
+                         "reference"),
+    "acc_probe_fresh": ("the same probe on a freshly initialised network, "
+                        "best layer (no stolen weights)", "reference"),
+    "acc_guess": ("plain accuracy with the best of random faint changes at "
+                  "1x / 2x the key's norm (no data)", "near chance (1/K)"),
+    "acc_universal": ("plain accuracy with one perturbation for all images, "
+                      "learnt on the pirate's labelled data, in the key's "
+                      "norm ball", "near chance (1/K)"),
+    "acc_clone": ("keyed accuracy with a key generator the pirate trained "
+                  "on intercepted keyed/plain pairs", "low"),
 }
 
 PER_USER_PREFIX = "acc_authorized_user"  # acc_authorized_user0, ...
