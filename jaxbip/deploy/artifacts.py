@@ -3,6 +3,9 @@
   DIR/model/spec.json          what rebuilds the classifier (config subset,
                                classes, image size)
   DIR/model/variables.msgpack  {"params", "batch_stats"} of the classifier
+  DIR/model/model.jax_export   the classifier as StableHLO, weights inside
+                               (deploy/export.py writes it, portable.py
+                               loads it with JAX alone)
   DIR/key/spec.json            what rebuilds the key (generator, decoder,
                                fingerprint codebook, image size)
   DIR/key/params.msgpack       the key's parameters
