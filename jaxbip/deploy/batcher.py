@@ -4,8 +4,10 @@ Callers `submit` one example each and get a Future. One thread takes up to
 `max_batch` queued examples, waiting at most `max_wait_ms` after the first
 of them, pads them to the smallest of a few fixed sizes (powers of two up to
 `max_batch`, compiled up front by `warm_up`) and makes ONE call of `fn`;
-row i of the result answers caller i. `close()` refuses new work and returns
-once everything accepted has been answered.
+row i of the result answers caller i. Given `in_flight` (the requests being
+handled now, those in the batch included), it stops waiting as soon as no
+other request is on its way: a lone client pays no `max_wait_ms`. `close()`
+refuses new work and returns once everything accepted has been answered.
 """
 
 from concurrent import futures
@@ -44,7 +46,8 @@ class Batcher:
 
   def __init__(self, fn: Callable[[np.ndarray], np.ndarray],
                max_batch: int = 32, max_wait_ms: float = 5.0,
-               min_size: int = 1):
+               min_size: int = 1,
+               in_flight: Callable[[], int] | None = None):
     if max_batch < 1 or max_wait_ms < 0 or min_size < 1:
       raise ValueError(f"max_batch={max_batch}, max_wait_ms={max_wait_ms}, "
                        f"min_size={min_size}")
@@ -52,6 +55,7 @@ class Batcher:
     self.max_batch = max_batch
     self.max_wait = max_wait_ms / 1000.0
     self.sizes = batch_sizes(max_batch, min_size)
+    self._in_flight = in_flight
     self.batches = 0  # Calls of fn, and the examples they answered.
     self.examples = 0
     self._submitted = 0
@@ -106,8 +110,9 @@ class Batcher:
         item = self._queue.get_nowait()
       except queue.Empty:
         left = deadline - time.monotonic()
-        if left <= 0:
-          break
+        if left <= 0 or (self._in_flight is not None
+                         and self._in_flight() <= len(items)):
+          break  # Out of time, or nobody else to wait for.
         try:
           item = self._queue.get(timeout=left)
         except queue.Empty:

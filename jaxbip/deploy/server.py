@@ -25,6 +25,26 @@ from jaxbip.deploy import http_app
 LISTEN_BACKLOG = 256
 
 
+class _Counted:
+  """The app, counting the POST /predict requests inside it (for the
+  batcher: while only its own batch is in, no one else is coming)."""
+
+  def __init__(self, app):
+    self.app, self.active, self._lock = app, 0, threading.Lock()
+
+  def __call__(self, environ, start_response):
+    counted = environ.get("PATH_INFO") == "/predict"
+    if counted:
+      with self._lock:
+        self.active += 1
+    try:
+      return self.app(environ, start_response)
+    finally:
+      if counted:
+        with self._lock:
+          self.active -= 1
+
+
 class Server:
   """`model` over HTTP on (host, port), with dynamic batching."""
 
@@ -37,13 +57,15 @@ class Server:
     # Lone requests are padded to 2 rows: XLA:CPU computes a batch of one on
     # another path whose last digits differ; from 2 rows on, each row equals
     # jaxbip-predict's (batches of 64) bit for bit (tests/deploy).
+    counted = _Counted(None)
     self.batcher = batcher_lib.Batcher(model.probabilities_unpadded,
-                                       max_batch, max_wait_ms, min_size=2)
-    app = http_app.make_app(model, top_k, max_upload_mb,
-                            predict=self.batcher,
-                            stats=self.batcher.stats)
+                                       max_batch, max_wait_ms, min_size=2,
+                                       in_flight=lambda: counted.active)
+    counted.app = http_app.make_app(model, top_k, max_upload_mb,
+                                    predict=self.batcher,
+                                    stats=self.batcher.stats)
     self._wsgi = wsgi.Server(
-        (host, port), app, numthreads=threads, max=threads,
+        (host, port), counted, numthreads=threads, max=threads,
         request_queue_size=LISTEN_BACKLOG,
         shutdown_timeout=shutdown_timeout_s)
     self._thread = None
@@ -77,16 +99,15 @@ class Server:
       self._thread.join()
 
   def serve_until_signal(self) -> None:
-    """Serves until SIGTERM or SIGINT, then stops gracefully."""
+    """Serves until SIGTERM or SIGINT, then stops gracefully. The handlers
+    stay installed: a repeated signal, during the drain or after, changes
+    nothing (the default action would kill the process mid-answer)."""
     done = threading.Event()
-    handler = lambda signum, frame: done.set()
-    previous = {s: signal.signal(s, handler)
-                for s in (signal.SIGTERM, signal.SIGINT)}
+    for s in (signal.SIGTERM, signal.SIGINT):
+      signal.signal(s, lambda signum, frame: done.set())
     try:
       if self._thread is None:
         self.start()
       done.wait()
     finally:
       self.stop()
-      for s, h in previous.items():
-        signal.signal(s, h)

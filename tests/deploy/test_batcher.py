@@ -74,6 +74,24 @@ def test_close_answers_everything_accepted_then_refuses():
     batcher.submit(np.float32(0))
 
 
+def test_a_lone_request_does_not_wait_when_nobody_else_is_in_flight():
+  fn = _Recorder()
+  in_flight = [1]
+  batcher = batcher_lib.Batcher(fn, max_batch=8, max_wait_ms=5000,
+                                in_flight=lambda: in_flight[0])
+  start = time.monotonic()
+  assert float(batcher(np.float32(1))) == 2.0
+  assert time.monotonic() - start < 2.5
+  in_flight[0] = 2  # Another request on its way: the batch waits for it.
+  first = batcher.submit(np.float32(1))
+  time.sleep(0.3)
+  assert not first.done()
+  second = batcher.submit(np.float32(2))
+  assert [float(first.result()), float(second.result())] == [2.0, 4.0]
+  assert fn.sizes == [1, 2]
+  batcher.close()
+
+
 def test_a_failing_call_fails_its_requests_only():
   calls = []
 

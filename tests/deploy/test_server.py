@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -140,9 +141,23 @@ def test_load_test_command_checks_against_predict(server, tiny_model_dir,
   assert proc.returncode == 1, proc.stdout
 
 
+def _half_sent_request(url, data):
+  """A POST /predict whose body stops halfway: (socket, the rest to send)."""
+  body, content_type = load_test.multipart(data, "slow.png")
+  host, port = url[len("http://"):].split(":")
+  sock = socket.create_connection((host, int(port)), timeout=60)
+  head = (f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Type: "
+          f"{content_type}\r\nContent-Length: {len(body)}\r\n"
+          "Connection: close\r\n\r\n").encode()
+  half = len(body) // 2
+  sock.sendall(head + body[:half])
+  return sock, body[half:]
+
+
 def test_sigterm_answers_every_request_in_flight(tiny_model_dir, images_dir):
-  # A long wait holds the requests in the batcher while SIGTERM arrives.
-  proc, url = _start(tiny_model_dir, "--max_batch=8", "--max_wait_ms=3000",
+  """Requests waiting in the batcher, and one still uploading, when SIGTERM
+  comes: each gets its answer, then the server exits 0."""
+  proc, url = _start(tiny_model_dir, "--max_batch=16", "--max_wait_ms=5000",
                      "--threads=12")
   files = sorted(os.listdir(images_dir))
   answers = [None] * len(files)
@@ -156,6 +171,10 @@ def test_sigterm_answers_every_request_in_flight(tiny_model_dir, images_dir):
   threads = [threading.Thread(target=post, args=(i,))
              for i in range(len(files))]
   try:
+    # The half-sent request is in the app: the batcher waits for it (up to
+    # --max_wait_ms) and holds the others meanwhile.
+    with open(os.path.join(images_dir, files[0]), "rb") as f:
+      slow, rest = _half_sent_request(url, f.read())
     for t in threads:
       t.start()
     deadline = time.monotonic() + 60
@@ -163,13 +182,23 @@ def test_sigterm_answers_every_request_in_flight(tiny_model_dir, images_dir):
         "pending"] < len(files):
       assert time.monotonic() < deadline, "the requests never arrived"
       time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    slow.sendall(rest)
+    reply = b""
+    while chunk := slow.recv(65536):
+      reply += chunk
+    slow.close()
   finally:
     status, out = _stop(proc)
   for t in threads:
     t.join()
   assert status == 0, out
   assert "Stopped: every accepted request answered." in out
+  assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
   assert [a.status_code for a in answers] == [200] * len(files)
   assert all(len(a.json()["top_k"]) == 5 for a in answers)
+  assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["top_k"] == (
+      answers[0].json()["top_k"])
   with pytest.raises(requests.ConnectionError):
     requests.get(f"{url}/health", timeout=5)
