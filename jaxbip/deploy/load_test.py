@@ -16,6 +16,7 @@ waiting on the server, not building requests.
 import http.client
 import json
 import os
+import socket
 import threading
 import time
 import urllib.parse
@@ -57,6 +58,11 @@ class _Client(threading.Thread):
         if conn is None:
           conn = http.client.HTTPConnection(self.host, self.port,
                                             timeout=self.timeout_s)
+          conn.connect()
+          # As urllib3 (requests) does: http.client sends the headers and
+          # the body in two writes, and Nagle's algorithm would hold the
+          # body until the server's delayed ACK (40-200 ms).
+          conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.request("POST", self.path, body,
                      {"Content-Type": content_type})
         response = conn.getresponse()
