@@ -125,10 +125,10 @@ class Batcher:
   def _run(self, items) -> None:
     n = len(items)
     size = next(s for s in self.sizes if s >= n)
-    batch = np.stack([example for example, _ in items])
-    if size > n:  # Padding repeats the last example; its rows are dropped.
-      batch = np.concatenate([batch, np.repeat(batch[-1:], size - n, 0)])
-    try:
+    try:  # Stacking too: a malformed example must not end the thread.
+      batch = np.stack([example for example, _ in items])
+      if size > n:  # Padding repeats the last example; its rows are dropped.
+        batch = np.concatenate([batch, np.repeat(batch[-1:], size - n, 0)])
       out = np.asarray(self.fn(batch))
     except Exception as e:  # pylint: disable=broad-except
       for _, future in items:  # Every caller hears of it; the thread lives.
