@@ -118,6 +118,7 @@ def test_small_load_test_answers_every_request_as_predict_does(
   assert result["p50_ms"] <= result["p99_ms"]
 
 
+@pytest.mark.slow  # Starts its own processes.
 def test_load_test_command_checks_against_predict(server, tiny_model_dir,
                                                   images_dir, tmp_path):
   proc = _cli("predict", f"--model={tiny_model_dir}", f"--input={images_dir}")
@@ -154,6 +155,7 @@ def _half_sent_request(url, data):
   return sock, body[half:]
 
 
+@pytest.mark.slow  # Starts its own processes.
 def test_sigterm_answers_every_request_in_flight(tiny_model_dir, images_dir):
   """Requests waiting in the batcher, and one still uploading, when SIGTERM
   comes: each gets its answer, then the server exits 0."""
