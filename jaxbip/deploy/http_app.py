@@ -33,7 +33,8 @@ def make_app(model: artifacts.Model, top_k: int = 5,
              stats: Callable[[], dict] | None = None) -> flask.Flask:
   """The Flask app serving `model` (through `predict` when given); /health
   adds `stats()` as "batcher" when given."""
-  classify = predict or (lambda image: model.probabilities(image[None])[0])
+  classify = predict if predict is not None else (
+      lambda image: model.probabilities(image[None])[0])
   app = flask.Flask("jaxbip")
   app.config["MAX_CONTENT_LENGTH"] = int(max_upload_mb * 2**20)
 
