@@ -10,18 +10,21 @@ r"""The black-box deployment: an HTTP prediction endpoint for an exported model.
 Listens on 127.0.0.1 unless --host says otherwise. A bad upload (no `image`
 field, not an image, an unsupported mode such as CMYK or 16-bit, more than
 --max_upload_mb) gets a 4xx with {"error": message}, and the server keeps
-serving. Images are prepared as by `jaxbip.cli.predict`; a plain image gets the
-protected model's wrong answer, a keyed PNG the right one. --port=0 picks a
-free port; the first line printed names it.
+serving. Images are prepared as by `jaxbip.cli.predict`, and answered alike;
+a plain image gets the protected model's wrong answer, a keyed PNG the right
+one. --port=0 picks a free port; the first line printed names it.
+
+cheroot's --threads handler threads share one dynamic batcher: up to
+--max_batch waiting images, gathered for at most --max_wait_ms after the
+first, go through the model in one compiled call (deploy/server.py). SIGTERM
+or Ctrl-C stops accepting, answers every accepted request, then exits 0.
 """
 
 from absl import flags
-import numpy as np
-from werkzeug import serving
 
 from jaxbip.cli import command
 from jaxbip.deploy import artifacts
-from jaxbip.deploy import http_app
+from jaxbip.deploy import server as server_lib
 
 FLAGS = flags.FLAGS
 
@@ -33,22 +36,28 @@ def _define_flags():
   flags.DEFINE_integer("port", 8080, "Port (0: any free port).", lower_bound=0)
   flags.DEFINE_integer("top_k", 5, "Classes per answer.", lower_bound=1)
   flags.DEFINE_float("max_upload_mb", 8.0, "Largest accepted request.")
+  flags.DEFINE_integer("max_batch", 32, "Most images per compiled call; the "
+                       "calls are compiled for 2, 4, 8, ... up to it.",
+                       lower_bound=1)
+  flags.DEFINE_float("max_wait_ms", 2.0, "Longest wait for more images after "
+                     "the first of a batch.", lower_bound=0)
+  flags.DEFINE_integer("threads", 32, "Handler threads: requests handled at "
+                       "once (the others wait for a thread).", lower_bound=1)
   flags.mark_flag_as_required("model")
 
 
 def main():
   model = artifacts.load_model(FLAGS.model)
-  size = model.image_size  # Compile before the first request:
-  model.top_k(np.zeros((1, size, size, 3), np.uint8))
-  server = serving.make_server(FLAGS.host, FLAGS.port,
-                               http_app.make_app(model, FLAGS.top_k,
-                                        FLAGS.max_upload_mb))
-  print(f"Serving {FLAGS.model} on http://{FLAGS.host}:{server.server_port} "
+  server = server_lib.Server(
+      model, FLAGS.host, FLAGS.port, top_k=FLAGS.top_k,
+      max_upload_mb=FLAGS.max_upload_mb, max_batch=FLAGS.max_batch,
+      max_wait_ms=FLAGS.max_wait_ms, threads=FLAGS.threads)
+  server.warm_up()  # Every batch size compiled before the first request.
+  port = server.start()
+  print(f"Serving {FLAGS.model} on http://{FLAGS.host}:{port} "
         "(POST /predict, GET /health)", flush=True)
-  try:
-    server.serve_forever()
-  except KeyboardInterrupt:
-    pass
+  server.serve_until_signal()
+  print("Stopped: every accepted request answered.", flush=True)
 
 
 def run():

@@ -3,6 +3,9 @@
   DIR/model/spec.json          what rebuilds the classifier (config subset,
                                classes, image size)
   DIR/model/variables.msgpack  {"params", "batch_stats"} of the classifier
+  DIR/model/model.jax_export   the classifier as StableHLO, weights inside
+                               (deploy/export.py writes it, portable.py
+                               loads it with JAX alone)
   DIR/key/spec.json            what rebuilds the key (generator, decoder,
                                fingerprint codebook, image size)
   DIR/key/params.msgpack       the key's parameters
@@ -146,9 +149,17 @@ class Model:
   def probabilities(self, images: np.ndarray) -> np.ndarray:
     return batching.apply_in_batches(lambda b: self._probs(self.variables, b), images)
 
+  def probabilities_unpadded(self, images: np.ndarray) -> np.ndarray:
+    """One compiled call at the batch's own size (one compile per size): for
+    a caller that pads to a few sizes itself (deploy/batcher.py)."""
+    return np.asarray(self._probs(self.variables, images))
+
   def top_k(self, images: np.ndarray, k: int = 5) -> list[list[dict]]:
     """Per image, the k most probable classes, best first."""
-    probs = self.probabilities(images)
+    return self.top_k_of(self.probabilities(images), k)
+
+  def top_k_of(self, probs: np.ndarray, k: int = 5) -> list[list[dict]]:
+    """`top_k`'s answers from rows of `probabilities`."""
     k = min(k, probs.shape[-1])
     return [[{"class": self.class_names[c], "index": int(c),
               "probability": round(float(p[c]), 6)}

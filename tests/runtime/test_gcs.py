@@ -144,7 +144,7 @@ def test_train_kill_resume_export_attack_report_in_a_bucket(
                  if f.startswith("checkpoints/")}) == ["30", "40"]
   assert paths.files_under(export) == [
       "key/params.msgpack", "key/spec.json", "manifest.json",
-      "model/spec.json", "model/variables.msgpack"]
+      "model/model.jax_export", "model/spec.json", "model/variables.msgpack"]
   config = json.loads((run / "config.json").read_text())
   assert config["data"]["data_dir"] == bucket_data  # The attack read it too.
   prune = json.loads((run / "attacks" / "prune.json").read_text())
