@@ -47,6 +47,7 @@ from ml_collections import config_flags
 from jaxbip import errors
 from jaxbip import throughput
 from jaxbip.cli import command
+from jaxbip.method import loss_terms
 
 FLAGS = flags.FLAGS
 _DEFAULT_PEER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -122,8 +123,8 @@ def main():
       "stem": config.model.stem,
       "generator": config.model.generator,
       "dtype": config.train.dtype,
-      "loss_terms": {k: config.loss[k] for k in
-                     ("w_plain", "w_swap", "w_mse", "w_ssim")},
+      # The terms the step computes, with their weights (loss_terms.py).
+      "loss_terms": dict(loss_terms.select(config).weights),
       # Simulated fine-tuning and the forger (jaxbip/method/defenses.py).
       "defense": {
           "finetune_steps": config.defense.finetune_steps,
