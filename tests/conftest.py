@@ -140,3 +140,38 @@ def gcs_bucket(tmp_path_factory):
       fsspec.config.conf["gcs"] = saved_conf
     gcsfs.core.GCSFileSystem.clear_instance_cache()
     clear()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+  """OUT/model of the tiny config's classifier, freshly initialized, with its
+  portable StableHLO: what `jaxbip-export` writes, minus the training.
+
+  Here, not in tests/deploy/conftest.py: a second conftest module would
+  shadow this one for the tests that import REPO_ROOT from it.
+  """
+  # pylint: disable=g-import-not-at-top
+  import types
+  import jax
+  import jax.numpy as jnp
+  from jaxbip.configs import tiny
+  from jaxbip.deploy import artifacts
+  from jaxbip.deploy import export
+  from jaxbip.method import protected as protected_lib
+  # pylint: enable=g-import-not-at-top
+  num_classes = 10
+  config = tiny.get_config()
+  size = config.data.image_size
+  classifier = protected_lib.build_classifier(config, num_classes)
+  variables = classifier.init(jax.random.key(0),
+                              jnp.zeros((1, size, size, 3)), train=False)
+  # Spread the logits out: a fresh head answers nearly uniformly, and the
+  # tests compare top-1 classes.
+  variables = jax.tree.map(lambda a: a * 3.0, variables)
+  directory = tmp_path_factory.mktemp("tiny_export") / "model"
+  names = [f"class{i}" for i in range(num_classes)]
+  artifacts.save_model(
+      directory, config, types.SimpleNamespace(classifier_variables=variables),
+      num_classes, names)
+  export.save_portable(directory, config, variables, num_classes)
+  return str(directory)

@@ -8,7 +8,8 @@ import pytest
 
 from jaxbip.deploy import artifacts
 from jaxbip.deploy import batcher as batcher_lib
-from tests.deploy.conftest import random_images
+
+from tests.deploy.fake_images import random_images
 
 
 def test_batch_sizes_are_powers_of_two_up_to_the_largest():

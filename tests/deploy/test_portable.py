@@ -10,7 +10,7 @@ import numpy as np
 
 from jaxbip.deploy import artifacts
 from jaxbip.deploy import portable
-from tests.deploy.conftest import random_images
+from tests.deploy.fake_images import random_images
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -18,7 +18,8 @@ import pytest
 import requests
 
 from jaxbip.deploy import load_test
-from tests.deploy.conftest import random_images
+
+from tests.deploy.fake_images import random_images
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
