@@ -23,7 +23,7 @@ def attack(run, cfg, test):
     per_seed = []
     for seed in common.seeds(cfg):
       images, labels, _ = common.pirate_data(run, p, seed)
-      row = common.compare_with_scratch(
+      row = common.compare_with_reference(
           run, cfg, test, images, labels, seed,
           lambda es, images=images, labels=labels, seed=seed:
           common.pirate_training(classifier, stolen, images, labels, cfg,

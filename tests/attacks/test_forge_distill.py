@@ -47,16 +47,20 @@ def test_forge_trains_a_generator_of_its_own(stolen):
                            "seeds": [0, 1], "max_epochs": 2, "patience": 1,
                            "held_out": "a tenth of the pirate's data"}
   (result,) = out["results"]
-  assert set(result) == {"setting", "acc_forged", "psnr_forged", "scratch",
-                         "scratch_es", "advantage", "spread", "per_seed"}
+  parts = ("scratch", "scratch_es", "reference_pixels", "reference_fresh")
+  assert set(result) == {"setting", "acc_forged", "psnr_forged", *parts,
+                         "reference", "advantage", "spread", "per_seed"}
   assert result["setting"] == {"fraction": 0.05, "steps": 5}
   assert _in_unit_interval(result["acc_forged"])
-  for key in ("scratch", "scratch_es"):
+  for key in (*parts, "reference"):
     assert _in_unit_interval(result[key]), key
+  # The forged key against the best the pirate's images give without it.
+  seeds = result["per_seed"]
+  assert seeds["reference"] == [max(p) for p in zip(*(seeds[k]
+                                                      for k in parts))]
   assert result["advantage"] == pytest.approx(np.mean([
-      100 * (a - max(s, e)) for a, s, e in zip(
-          *(result["per_seed"][k] for k in ("acc_forged", "scratch",
-                                             "scratch_es")))]))
+      100 * (a - r) for a, r in zip(seeds["acc_forged"],
+                                    seeds["reference"])]))
   assert len(result["per_seed"]["acc_forged"]) == 2
   # The output conv starts at zero (PSNR capped at 100): below 100 means the
   # forged generator was trained and writes a non-zero residual.
@@ -73,7 +77,8 @@ def test_distill_trains_a_student_on_the_answers(stolen, outputs):
   (result,) = out["results"]
   assert set(result) == {"setting", "acc_student", "acc_student_on_keyed",
                          "acc_student_es", "teacher_agreement", "scratch",
-                         "scratch_es", "advantage", "spread", "per_seed"}
+                         "scratch_es", "reference_pixels", "reference_fresh",
+                         "reference", "advantage", "spread", "per_seed"}
   assert result["setting"] == {"queries": queries, "outputs": outputs}
   for key in ("acc_student", "acc_student_on_keyed", "teacher_agreement"):
     assert _in_unit_interval(result[key]), key
@@ -117,15 +122,15 @@ def test_scratch_sees_exactly_the_pirates_images(stolen, monkeypatch):
   # No reference cache: the scratch model must train here.
   finetune.attack(run, tiny_attack(seeds=1, early_stopping=False,
                                    cache_dir="none"), test)
-  (tuned_x, tuned_y, tuned_from), (scratch_x, scratch_y, scratch_from) = calls
+  (tuned_x, tuned_y, tuned_from), (_, _, scratch_from) = calls
   images, labels, idx = common.pirate_data(run, 0.05, 0)
-  np.testing.assert_array_equal(tuned_x, images)
-  np.testing.assert_array_equal(scratch_x, images)
-  np.testing.assert_array_equal(tuned_y, labels)
-  np.testing.assert_array_equal(scratch_y, labels)
+  for x, y, _ in calls:
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(y, labels)
   assert len(set(idx)) == len(idx) == round(0.05 * run.info.num_train)
   stolen_kernel = run.state.classifier_params["head"]["kernel"]
   np.testing.assert_array_equal(tuned_from["params"]["head"]["kernel"],
                                 stolen_kernel)
   assert not np.array_equal(scratch_from["params"]["head"]["kernel"],
                             stolen_kernel)
+
