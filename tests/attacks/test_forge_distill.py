@@ -1,6 +1,7 @@
 """Attacks forge (the pirate's own key generator) and distill (black-box
 copy of the deployed model), on a tiny trained run."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -122,7 +123,8 @@ def test_scratch_sees_exactly_the_pirates_images(stolen, monkeypatch):
   # No reference cache: the scratch model must train here.
   finetune.attack(run, tiny_attack(seeds=1, early_stopping=False,
                                    cache_dir="none"), test)
-  (tuned_x, tuned_y, tuned_from), (_, _, scratch_from) = calls
+  # Fine-tuning, the transfer pirate (head, then all layers), scratch.
+  (tuned_x, tuned_y, tuned_from), _, _, (_, _, scratch_from) = calls
   images, labels, idx = common.pirate_data(run, 0.05, 0)
   for x, y, _ in calls:
     np.testing.assert_array_equal(x, images)
@@ -134,3 +136,40 @@ def test_scratch_sees_exactly_the_pirates_images(stolen, monkeypatch):
   assert not np.array_equal(scratch_from["params"]["head"]["kernel"],
                             stolen_kernel)
 
+
+def test_the_transfer_pirate_trains_a_new_head_on_a_frozen_body(
+    stolen, monkeypatch):
+  run, _ = stolen
+  from jaxbip.attacks import finetune  # pylint: disable=g-import-not-at-top
+  calls = []
+  real = common.train_classifier
+
+  def spy(classifier, variables, images, targets, **kwargs):
+    out = real(classifier, variables, images, targets, **kwargs)
+    calls.append((variables, kwargs.get("trainable"), out[0]))
+    return out
+
+  monkeypatch.setattr(common, "train_classifier", spy)
+  classifier = run.protected.classifier
+  theirs = jax.device_get(run.state.classifier_variables)
+  images, labels, _ = common.pirate_data(run, 0.05, 0)
+  finetune.transfer(classifier, theirs, images, labels,
+                    tiny_attack(**{"finetune.head_epochs": 1}), 0,
+                    image_size=run.config.data.image_size,
+                    early_stopping=False)
+  (start, head_only, warm), (warm_again, everything, _) = calls
+  head = lambda v: v["params"]["head"]
+  body = lambda v: {**v, "params": {k: p for k, p in v["params"].items()
+                                    if k != "head"}}
+  same = lambda a, b: jax.tree.all(jax.tree.map(np.array_equal, a, b))
+  # A new head from the pirate's seed, on the stolen body.
+  assert not np.array_equal(head(start)["kernel"], head(theirs)["kernel"])
+  assert same(body(start), body(theirs))
+  # The head-only phase moves the head, not the body (nor its statistics).
+  assert head_only["head"]["kernel"].all()
+  assert not any(t.any() for t in jax.tree.leaves(body(
+      {"params": head_only})["params"]))
+  assert not np.array_equal(head(warm)["kernel"], head(start)["kernel"])
+  assert same(body(jax.device_get(warm)), body(theirs))
+  # Then every layer trains, from there.
+  assert warm_again is warm and everything is None
