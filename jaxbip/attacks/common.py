@@ -145,27 +145,32 @@ def _trainer(classifier, learning_rate: float):
   classifier, learning rate and batch shape, however many trainings."""
   tx = optax.adam(learning_rate)
 
-  @jax.jit
-  def step(params, batch_stats, opt_state, mask, x, t):
-    params, batch_stats, opt_state, _, _ = classifier_step.classifier_update(
+  @functools.partial(jax.jit, static_argnames="frozen")
+  def step(params, batch_stats, opt_state, mask, trainable, x, t, frozen):
+    new, new_stats, opt_state, _, _ = classifier_step.classifier_update(
         classifier, tx, params, batch_stats, opt_state, steps.to_float(x), t)
-    params = jax.tree.map(lambda p, m: p * m, params, mask)
-    return params, batch_stats, opt_state
+    params = jax.tree.map(lambda n, p, m, tr: jnp.where(tr, n, p) * m, new,
+                          params, mask, trainable)
+    # A frozen part keeps its running statistics too: only a head (no
+    # batch norm) trains alone.
+    return params, batch_stats if frozen else new_stats, opt_state
 
   return tx, step
 
 
 def train_classifier(classifier, variables, images, targets, *, epochs: int,
                      batch_size: int, learning_rate: float, seed: int,
-                     mask=None, validation=None, patience: int = 0,
-                     what: str = "training") -> dict:
+                     mask=None, trainable=None, validation=None,
+                     patience: int = 0, what: str = "training") -> dict:
   """The pirate's training of a classifier: Adam on CE(f(x), targets).
 
   `variables` are where training starts (the stolen weights to fine-tune, a
   fresh init for scratch training or distillation); `targets` integer labels
   or target distributions; `mask` (a params-shaped tree of 0/1) keeps pruned
-  weights at zero. With `validation` = (images, labels), the pirate trains
-  as long as it helps: after each epoch it scores the held-out images and
+  weights at zero; `trainable` (a params-shaped tree of bools) keeps the
+  weights where it is False as they start, and then every running
+  statistic. With `validation` = (images, labels), the pirate trains as
+  long as it helps: after each epoch it scores the held-out images and
   keeps the best epoch's variables; with `patience` > 0 it stops after that
   many epochs without a gain (`epochs` is then the most it trains), with 0
   it trains all `epochs`. Returns (variables, epochs trained, chosen epoch).
@@ -175,6 +180,9 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
   tx, step = _trainer(classifier, float(learning_rate))
   params, batch_stats = variables["params"], variables["batch_stats"]
   mask = mask if mask is not None else jax.tree.map(jnp.ones_like, params)
+  if trainable is None:
+    trainable = jax.tree.map(lambda p: np.ones(p.shape, bool), params)
+  frozen = not all(np.all(t) for t in jax.tree.leaves(trainable))
   opt_state = tx.init(params)
   bs = min(batch_size, len(images))
   per_epoch = len(images) // bs
@@ -186,8 +194,9 @@ def train_classifier(classifier, variables, images, targets, *, epochs: int,
     for _ in range(per_epoch):
       idx = next(batches)
       params, batch_stats, opt_state = step(
-          params, batch_stats, opt_state, mask, jnp.asarray(images[idx]),
-          jnp.asarray(targets[idx]))
+          params, batch_stats, opt_state, mask, trainable,
+          jnp.asarray(images[idx]), jnp.asarray(targets[idx]),
+          frozen=frozen)
     if validation is not None:
       current = {"params": params, "batch_stats": batch_stats}
       acc = accuracy(classifier, current, *validation)
@@ -327,7 +336,6 @@ def scratch_inputs(run, cfg, test, images, labels, seed: int, *,
   and the test split's contents), the architecture, the recipe fields its
   training reads, the seed and the platform. Not the run: no stolen
   weight enters it."""
-  data = run.config.data
   recipe = {"early_stopping": bool(early_stopping),
             "batch_size": int(cfg.batch_size),
             "learning_rate": float(cfg.learning_rate), "optimizer": "adam"}
@@ -336,10 +344,7 @@ def scratch_inputs(run, cfg, test, images, labels, seed: int, *,
   else:
     recipe["epochs"] = int(epochs)
   return {
-      "dataset": {"name": str(getattr(data, "name", "")),
-                  "train_split": str(data.train_split),
-                  "eval_split": str(data.eval_split),
-                  "image_size": int(data.image_size)},
+      "dataset": _dataset(run),
       "classifier": architecture(run.protected.classifier),
       "recipe": recipe,
       "seed": int(seed),
@@ -350,9 +355,17 @@ def scratch_inputs(run, cfg, test, images, labels, seed: int, *,
   }
 
 
+def _dataset(run) -> dict:
+  data = run.config.data
+  return {"name": str(getattr(data, "name", "")),
+          "train_split": str(data.train_split),
+          "eval_split": str(data.eval_split),
+          "image_size": int(data.image_size)}
+
+
 def scratch_accuracy(run, cfg, test, images, labels, seed: int, *,
                      epochs: int, early_stopping: bool) -> float:
-  """The reference of every pirate-data attack: the same architecture
+  """The scratch part of the pirate's reference: the same architecture
   trained from a fresh initialisation on exactly the pirate's data, same
   budget (or as long as it helps), scored on plain test images. Computed
   once (`cached_reference`): every attack, and every recipe trained on the
@@ -373,6 +386,75 @@ def _scratch_accuracy(run, cfg, test, images, labels, seed, *, epochs,
                             epochs=epochs, early_stopping=early_stopping,
                             what="scratch reference")
   return accuracy(classifier, trained, test.images, test.labels)
+
+
+# What the probe references fit (probe.probe_accuracy), for their key.
+PROBE = "logistic regression, standardised features, best layer"
+
+
+def probe_inputs(run, test, images, labels, seed=None) -> dict:
+  """What determines a probe reference: the data and its contents, the
+  probe and, for a fresh network's (`seed` given), the architecture, seed
+  and platform. The pixel probe's holds no seed nor architecture: every
+  model and seed on the same images shares it."""
+  inputs = {"dataset": _dataset(run), "probe": PROBE,
+            "pirate_data": digest(images, labels),
+            "pirate_images": len(images), "test_data": test.plain_digest}
+  if seed is not None:
+    inputs.update(classifier=architecture(run.protected.classifier),
+                  seed=int(seed), platform=jax.default_backend())
+  return inputs
+
+
+def probe_references(run, cfg, test, images, labels,
+                     seed: int) -> dict[str, float]:
+  """{"pixels", "fresh"}: the best-layer linear probes (as the probe
+  attack's references) on exactly the pirate's images and labels, on raw
+  pixels and on a freshly initialised network's features, scored on plain
+  test images. Computed once each (`cached_reference`)."""
+  # pylint: disable-next=g-import-not-at-top
+  from jaxbip.attacks import probe  # It imports this module.
+  classifier = run.protected.classifier
+
+  def best(encode):
+    return max(probe.probe_layers(encode, images, labels,
+                                  encode(test.images), test.labels).values())
+
+  def fresh():
+    return best(functools.partial(
+        probe.layer_features, classifier,
+        fresh_variables(classifier, run.config.data.image_size, seed)))
+
+  folder = cache_folder(run, cfg)
+  return {
+      "pixels": cached_reference(
+          folder, "probe_pixels", probe_inputs(run, test, images, labels),
+          lambda: best(probe.pixel_features)),
+      "fresh": cached_reference(
+          folder, "probe_fresh",
+          probe_inputs(run, test, images, labels, seed), fresh),
+  }
+
+
+def reference(run, cfg, test, images, labels, seed: int) -> dict:
+  """What the pirate's images give without the stolen weights: the row's
+  `scratch` (and `scratch_es`, with early stopping), `reference_pixels`,
+  `reference_fresh` and their best, `reference`."""
+  row = {}
+  for es in recipes(cfg):
+    row["scratch" + ("_es" if es else "")] = scratch_accuracy(
+        run, cfg, test, images, labels, seed,
+        epochs=int(cfg.max_epochs if es else cfg.epochs), early_stopping=es)
+  probes = probe_references(run, cfg, test, images, labels, seed)
+  row["reference_pixels"] = probes["pixels"]
+  row["reference_fresh"] = probes["fresh"]
+  row["reference"] = max(row.values())
+  return row
+
+
+def recipes(cfg) -> tuple[bool, ...]:
+  """The pirate's stopping rules: the fixed budget, and early stopping."""
+  return (False, True) if cfg.early_stopping else (False,)
 
 
 def pirate_training(classifier, start, images, labels, cfg, seed: int, *,
@@ -419,31 +501,29 @@ def points(a: float, b: float) -> float:
   return 100.0 * (a - b)
 
 
-def compare_with_scratch(run, cfg, test, images, labels, seed: int,
-                         train_fn) -> dict:
-  """One seed of a classifier attack beside its scratch reference.
+def compare_with_reference(run, cfg, test, images, labels, seed: int,
+                           pirates) -> dict:
+  """One seed of a classifier attack beside the pirate's reference.
 
-  `train_fn(early_stopping)` returns the attacked classifier's variables
-  trained on the pirate's images. The row holds the accuracies of the
-  fixed-budget result, `acc_unauthorized_es` with early stopping, the
-  scratch references (`scratch`, `scratch_es`) on the same images, and
-  `advantage`: the best attack minus the best scratch, in points.
+  `pirates` maps a name to `train_fn(early_stopping)`, which returns the
+  attacked classifier's variables trained on the pirate's images (a plain
+  function: the name ""). The row holds each one's accuracies
+  (`acc_unauthorized_NAME`, `_es` with early stopping), the reference's
+  parts and best (`reference`), and `advantage`: the best pirate with the
+  weights minus the best without, in points.
   """
+  if callable(pirates):
+    pirates = {"": pirates}
   classifier = run.protected.classifier
-  recipes = (False, True) if cfg.early_stopping else (False,)
-  row = {}
-  for es in recipes:
-    suffix = "_es" if es else ""
-    accs = test.accuracies(classifier, train_fn(es))
-    row.update({k + suffix: v for k, v in accs.items()})
-    row["scratch" + suffix] = scratch_accuracy(
-        run, cfg, test, images, labels, seed, epochs=int(cfg.epochs)
-        if not es else int(cfg.max_epochs), early_stopping=es)
-  best = max(row["acc_unauthorized" + ("_es" if es else "")]
-             for es in recipes)
-  best_scratch = max(row["scratch" + ("_es" if es else "")]
-                     for es in recipes)
-  row["advantage"] = points(best, best_scratch)
+  row, best = {}, []
+  for name, train_fn in pirates.items():
+    for es in recipes(cfg):
+      suffix = ("_" + name if name else "") + ("_es" if es else "")
+      accs = test.accuracies(classifier, train_fn(es))
+      row.update({k + suffix: v for k, v in accs.items()})
+      best.append(accs["acc_unauthorized"])
+  row.update(reference(run, cfg, test, images, labels, seed))
+  row["advantage"] = points(max(best), row["reference"])
   return row
 
 

@@ -43,8 +43,9 @@ def query(classifier, variables, images: np.ndarray, outputs: str):
 
 def attack(run, cfg, test: common.TestSet) -> dict:
   """Distils the deployed model from plain-image queries into a student,
-  once per pirate seed, beside a scratch model trained on the same queries
-  with their true labels (a pirate who labels its queries itself)."""
+  once per pirate seed, beside the reference (common.reference) on the
+  same queries with their true labels (a pirate who labels its queries
+  itself)."""
   check_config(cfg)
   outputs = cfg.distill.outputs
   epochs = int(cfg.distill.epochs)
@@ -89,8 +90,8 @@ def attack(run, cfg, test: common.TestSet) -> dict:
         trained[es] = train(es)
       return trained[es]
 
-    row = common.compare_with_scratch(run, student_cfg, test, queries,
-                                      true_labels, seed, once)
+    row = common.compare_with_reference(run, student_cfg, test, queries,
+                                        true_labels, seed, once)
     student = once(False)
     student_plain = steps.predict_classes(teacher, student, test.images)
     row = {"acc_student": row.pop("acc_unauthorized"),

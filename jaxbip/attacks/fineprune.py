@@ -4,7 +4,7 @@ A backdoor often hides in last-layer channels that plain data leaves
 inactive. The pirate removes the fraction `rate` of the last convolutional
 layer's channels least active on its plain data (their weights into the
 classifier head set to zero, and kept at zero), then fine-tunes on that data
-(fixed budget and early stopping, over seeds, beside scratch training on the
+(fixed budget and early stopping, over seeds, beside the reference on the
 same images, as finetune.py).
 """
 
@@ -56,7 +56,7 @@ def attack(run, cfg, test):
       mask = head_mask(stolen["params"], activity, rate)
       pruned = prune.apply_mask(stolen, mask)
       after_prune = test.accuracies(classifier, pruned)
-      row = common.compare_with_scratch(
+      row = common.compare_with_reference(
           run, cfg, test, images, labels, seed,
           lambda es, pruned=pruned, mask=mask, images=images, labels=labels,
           seed=seed: common.pirate_training(

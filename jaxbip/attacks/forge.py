@@ -108,7 +108,7 @@ def forge_once(run, cfg, step, variables, tx, generator, images, labels,
 
 def attack(run, cfg, test: common.TestSet) -> dict:
   """Forges a key with each fraction of labelled data in `cfg.fractions`,
-  once per pirate seed, beside scratch training on the same images."""
+  once per pirate seed, beside the reference on the same images."""
   check_config(cfg)
   num_steps = int(cfg.forge.steps)
   classifier = run.protected.classifier
@@ -119,7 +119,6 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   tx = optax.adam(cfg.forge.learning_rate)
   step = jax.jit(functools.partial(forge_step, classifier, generator, tx,
                                    float(run.config.loss.w_mse)))
-  recipes = (False, True) if cfg.early_stopping else (False,)
   results, counts = [], []
   for i, p in enumerate(cfg.fractions):
     per_seed = []
@@ -127,15 +126,10 @@ def attack(run, cfg, test: common.TestSet) -> dict:
       images, labels, _ = common.pirate_data(run, p, seed)
       acc, psnr = forge_once(run, cfg, step, variables, tx, generator,
                              images, labels, seed, i, test)
-      row = {"acc_forged": acc, "psnr_forged": psnr}
-      for es in recipes:
-        row["scratch" + ("_es" if es else "")] = common.scratch_accuracy(
-            run, cfg, test, images, labels, seed,
-            epochs=int(cfg.max_epochs if es else cfg.epochs),
-            early_stopping=es)
+      row = {"acc_forged": acc, "psnr_forged": psnr,
+             **common.reference(run, cfg, test, images, labels, seed)}
       # A forged key against the pirate's best classifier of its own.
-      row["advantage"] = common.points(
-          acc, max(row["scratch" + ("_es" if es else "")] for es in recipes))
+      row["advantage"] = common.points(acc, row["reference"])
       per_seed.append(row)
     counts.append(len(images))
     results.append({"setting": {"fraction": float(p), "steps": num_steps},

@@ -1,6 +1,7 @@
 """Attacks forge (the pirate's own key generator) and distill (black-box
 copy of the deployed model), on a tiny trained run."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -47,16 +48,20 @@ def test_forge_trains_a_generator_of_its_own(stolen):
                            "seeds": [0, 1], "max_epochs": 2, "patience": 1,
                            "held_out": "a tenth of the pirate's data"}
   (result,) = out["results"]
-  assert set(result) == {"setting", "acc_forged", "psnr_forged", "scratch",
-                         "scratch_es", "advantage", "spread", "per_seed"}
+  parts = ("scratch", "scratch_es", "reference_pixels", "reference_fresh")
+  assert set(result) == {"setting", "acc_forged", "psnr_forged", *parts,
+                         "reference", "advantage", "spread", "per_seed"}
   assert result["setting"] == {"fraction": 0.05, "steps": 5}
   assert _in_unit_interval(result["acc_forged"])
-  for key in ("scratch", "scratch_es"):
+  for key in (*parts, "reference"):
     assert _in_unit_interval(result[key]), key
+  # The forged key against the best the pirate's images give without it.
+  seeds = result["per_seed"]
+  assert seeds["reference"] == [max(p) for p in zip(*(seeds[k]
+                                                      for k in parts))]
   assert result["advantage"] == pytest.approx(np.mean([
-      100 * (a - max(s, e)) for a, s, e in zip(
-          *(result["per_seed"][k] for k in ("acc_forged", "scratch",
-                                             "scratch_es")))]))
+      100 * (a - r) for a, r in zip(seeds["acc_forged"],
+                                    seeds["reference"])]))
   assert len(result["per_seed"]["acc_forged"]) == 2
   # The output conv starts at zero (PSNR capped at 100): below 100 means the
   # forged generator was trained and writes a non-zero residual.
@@ -73,7 +78,8 @@ def test_distill_trains_a_student_on_the_answers(stolen, outputs):
   (result,) = out["results"]
   assert set(result) == {"setting", "acc_student", "acc_student_on_keyed",
                          "acc_student_es", "teacher_agreement", "scratch",
-                         "scratch_es", "advantage", "spread", "per_seed"}
+                         "scratch_es", "reference_pixels", "reference_fresh",
+                         "reference", "advantage", "spread", "per_seed"}
   assert result["setting"] == {"queries": queries, "outputs": outputs}
   for key in ("acc_student", "acc_student_on_keyed", "teacher_agreement"):
     assert _in_unit_interval(result[key]), key
@@ -117,15 +123,53 @@ def test_scratch_sees_exactly_the_pirates_images(stolen, monkeypatch):
   # No reference cache: the scratch model must train here.
   finetune.attack(run, tiny_attack(seeds=1, early_stopping=False,
                                    cache_dir="none"), test)
-  (tuned_x, tuned_y, tuned_from), (scratch_x, scratch_y, scratch_from) = calls
+  # Fine-tuning, the transfer pirate (head, then all layers), scratch.
+  (tuned_x, tuned_y, tuned_from), _, _, (_, _, scratch_from) = calls
   images, labels, idx = common.pirate_data(run, 0.05, 0)
-  np.testing.assert_array_equal(tuned_x, images)
-  np.testing.assert_array_equal(scratch_x, images)
-  np.testing.assert_array_equal(tuned_y, labels)
-  np.testing.assert_array_equal(scratch_y, labels)
+  for x, y, _ in calls:
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(y, labels)
   assert len(set(idx)) == len(idx) == round(0.05 * run.info.num_train)
   stolen_kernel = run.state.classifier_params["head"]["kernel"]
   np.testing.assert_array_equal(tuned_from["params"]["head"]["kernel"],
                                 stolen_kernel)
   assert not np.array_equal(scratch_from["params"]["head"]["kernel"],
                             stolen_kernel)
+
+
+def test_the_transfer_pirate_trains_a_new_head_on_a_frozen_body(
+    stolen, monkeypatch):
+  run, _ = stolen
+  from jaxbip.attacks import finetune  # pylint: disable=g-import-not-at-top
+  calls = []
+  real = common.train_classifier
+
+  def spy(classifier, variables, images, targets, **kwargs):
+    out = real(classifier, variables, images, targets, **kwargs)
+    calls.append((variables, kwargs.get("trainable"), out[0]))
+    return out
+
+  monkeypatch.setattr(common, "train_classifier", spy)
+  classifier = run.protected.classifier
+  theirs = jax.device_get(run.state.classifier_variables)
+  images, labels, _ = common.pirate_data(run, 0.05, 0)
+  finetune.transfer(classifier, theirs, images, labels,
+                    tiny_attack(**{"finetune.head_epochs": 1}), 0,
+                    image_size=run.config.data.image_size,
+                    early_stopping=False)
+  (start, head_only, warm), (warm_again, everything, _) = calls
+  head = lambda v: v["params"]["head"]
+  body = lambda v: {**v, "params": {k: p for k, p in v["params"].items()
+                                    if k != "head"}}
+  same = lambda a, b: jax.tree.all(jax.tree.map(np.array_equal, a, b))
+  # A new head from the pirate's seed, on the stolen body.
+  assert not np.array_equal(head(start)["kernel"], head(theirs)["kernel"])
+  assert same(body(start), body(theirs))
+  # The head-only phase moves the head, not the body (nor its statistics).
+  assert head_only["head"]["kernel"].all()
+  assert not any(t.any() for t in jax.tree.leaves(body(
+      {"params": head_only})["params"]))
+  assert not np.array_equal(head(warm)["kernel"], head(start)["kernel"])
+  assert same(body(jax.device_get(warm)), body(theirs))
+  # Then every layer trains, from there.
+  assert warm_again is warm and everything is None

@@ -218,3 +218,77 @@ def test_trainings_log_their_progress(monkeypatch, caplog):
            if r.getMessage().startswith("toy: scratch, seed 0")]
   assert [l.split(": ")[2].split(",")[0] for l in lines] == [
       "epoch 1/2", "epoch 2/2"]
+
+
+# The pirate's reference: the best of scratch and two probes.
+
+
+def _test_set():
+  images, labels = _data(seed=5)
+  return types.SimpleNamespace(images=images, labels=labels,
+                               plain_digest=common.digest(images, labels))
+
+
+def test_the_reference_is_the_best_of_its_parts_on_the_same_images(
+    tmp_path, monkeypatch):
+  from jaxbip.attacks import probe  # pylint: disable=g-import-not-at-top
+  seen = []
+
+  def fake_scratch(run, cfg, test, images, labels, seed, *, epochs,
+                   early_stopping):
+    del run, cfg, test, seed, epochs
+    seen.append(("scratch", images.copy(), labels.copy()))
+    return 0.3 if early_stopping else 0.2
+
+  real_layers = probe.probe_layers
+
+  def spy_layers(encode, images, labels, test_features, test_labels):
+    seen.append((encode, images.copy(), labels.copy()))
+    return real_layers(encode, images, labels, test_features, test_labels)
+
+  monkeypatch.setattr(common, "_scratch_accuracy", fake_scratch)
+  monkeypatch.setattr(probe, "probe_layers", spy_layers)
+  cfg = attacks.default_config()
+  cfg.cache_dir = str(tmp_path)
+  images, labels = _data()
+  row = common.reference(_run(tmp_path), cfg, _test_set(), images, labels, 0)
+  assert row["scratch"] == 0.2 and row["scratch_es"] == 0.3
+  parts = [row[k] for k in ("scratch", "scratch_es", "reference_pixels",
+                            "reference_fresh")]
+  assert row["reference"] == max(parts)
+  assert all(0.0 <= p <= 1.0 for p in parts)
+  # Scratch both ways, the pixel probe, the fresh network's: same data.
+  assert len(seen) == 4 and seen[2][0] is probe.pixel_features
+  for _, x, y in seen:
+    np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(y, labels)
+
+
+def test_a_cached_probe_reference_is_not_computed_again(tmp_path,
+                                                         monkeypatch):
+  from jaxbip.attacks import probe  # pylint: disable=g-import-not-at-top
+  calls = []
+  real_layers = probe.probe_layers
+
+  def spy_layers(*args):
+    calls.append(args[0])
+    return real_layers(*args)
+
+  monkeypatch.setattr(probe, "probe_layers", spy_layers)
+  cfg = attacks.default_config()
+  images, labels = _data()
+  test = _test_set()
+  first = common.probe_references(_run(tmp_path / "runs" / "a"), cfg, test,
+                                  images, labels, 0)
+  assert len(calls) == 2
+  assert len(list((tmp_path / "runs" / ".reference_cache").glob(
+      "probe_*.json"))) == 2
+  common._REFERENCES.clear()  # pylint: disable=protected-access
+  # Another run beside it (another recipe, same data): from the files.
+  again = common.probe_references(_run(tmp_path / "runs" / "b"), cfg, test,
+                                  images, labels, 0)
+  assert again == first and len(calls) == 2
+  # Another seed: the pixel probe is the same, the fresh network is not.
+  common.probe_references(_run(tmp_path / "runs" / "b"), cfg, test, images,
+                          labels, 1)
+  assert len(calls) == 3 and calls[2] is not probe.pixel_features

@@ -2,8 +2,8 @@
 
 Settings: `fraction` of the train split queried (plain images), `outputs`
 ("top1" labels or "probs"), `epochs` of the student. Holds when the student
-is worth at most `advantage` points over a scratch model trained on the
-same queries with their true labels.
+is worth at most `advantage` points over the reference (scratch training,
+probes) on the same queries with their true labels.
 """
 
 import ml_collections

@@ -1,7 +1,7 @@
 """fineprune: prune dormant last-layer channels, then fine-tune.
 
 Settings: `rates` (channels removed) and `fraction` (the pirate's data).
-Holds as finetune: at most `advantage` points over scratch training.
+Holds as finetune: at most `advantage` points over the reference.
 """
 
 import ml_collections

@@ -2,7 +2,7 @@
 
 Settings: `steps` and `learning_rate` of the forged generator's Adam.
 Holds when the forged-key accuracy is at most `advantage` points over the
-pirate's best scratch accuracy on the same images.
+best the same images give without the stolen weights (common.reference).
 """
 
 import ml_collections
@@ -17,7 +17,7 @@ def config() -> ml_collections.ConfigDict:
   cfg = ml_collections.ConfigDict()
   cfg.steps = 300  # The pirate's key-generator training steps.
   cfg.learning_rate = 1e-3
-  # Forged-key accuracy minus the pirate's best scratch accuracy.
+  # Forged-key accuracy minus the pirate's best reference accuracy.
   cfg.thresholds = ml_collections.ConfigDict({"advantage": 5.0})
   return cfg
 
