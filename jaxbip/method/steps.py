@@ -84,7 +84,7 @@ def _accuracy(logits, labels):
   return jnp.mean(jnp.argmax(logits, -1) == labels)
 
 
-def _classifier_views(protected, ctx_views, x, r_f, x_key_f, key_norm,
+def _classifier_views(protected, wanted, x, r_f, x_key_f, key_norm,
                       forger_params, rng, distort, shift) -> dict:
   """The images of every view the active terms read, by name, in VIEWS order.
 
@@ -93,12 +93,12 @@ def _classifier_views(protected, ctx_views, x, r_f, x_key_f, key_norm,
   wrong under it. The forger's images are taken as it crafted them.
   """
   views = {"key": x_key_f, "plain": x}
-  if "swap" in ctx_views:
+  if "swap" in wanted:
     views["swap"] = jnp.clip(
         x + _swap_residuals(r_f, rng_streams.stream(rng, rng_streams.SWAP)),
         0.0, 1.0)
   views = {name: distort(v) for name, v in views.items()}
-  if "forged" in ctx_views:
+  if "forged" in wanted:
     views["forged"] = jax.lax.stop_gradient(defenses.forged_images(
         protected.defense, forger_params, x, key_norm))
   return {name: shift(v) for name, v in views.items()}
