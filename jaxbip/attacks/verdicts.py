@@ -141,6 +141,16 @@ class Context:
     return [dataclasses.replace(pick, where=self.format_setting(pick.where))]
 
 
+def above_chance(criterion: str):
+  """The criteria of an attack whose rows hold `above_chance` (points of
+  plain accuracy over 1/K), at most thresholds["above_chance"]."""
+  def criteria(data, thresholds, ctx):
+    return ctx.verdict(criterion, numbers(data.get("results", []),
+                                          "above_chance"),
+                       thresholds["above_chance"], False, " points")
+  return criteria
+
+
 def advantage(criterion: str = "advantage over scratch training"):
   """The criteria of an attack whose rows hold `advantage` (points over the
   pirate's reference), at most thresholds["advantage"]."""

@@ -24,12 +24,8 @@ def config() -> ml_collections.ConfigDict:
   return cfg
 
 
-def criteria(data, thresholds, ctx):
-  return ctx.verdict("best guessed pattern's plain accuracy above chance "
-                     "(1/K)",
-                     verdicts.numbers(data.get("results", []),
-                                      "above_chance"),
-                     thresholds["above_chance"], False, " points")
+criteria = verdicts.above_chance(
+    "best guessed pattern's plain accuracy above chance (1/K)")
 
 
 SPEC = registry.Attack("guess", "jaxbip.attacks.guess", config, criteria)

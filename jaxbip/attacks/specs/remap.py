@@ -18,11 +18,8 @@ def config() -> ml_collections.ConfigDict:
   return cfg
 
 
-def criteria(data, thresholds, ctx):
-  return ctx.verdict("relabelled plain accuracy above chance (1/K)",
-                     verdicts.numbers(data.get("results", []),
-                                      "above_chance"),
-                     thresholds["above_chance"], False, " points")
+criteria = verdicts.above_chance(
+    "relabelled plain accuracy above chance (1/K)")
 
 
 SPEC = registry.Attack("remap", "jaxbip.attacks.remap", config, criteria)

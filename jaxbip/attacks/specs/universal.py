@@ -23,12 +23,8 @@ def config() -> ml_collections.ConfigDict:
   return cfg
 
 
-def criteria(data, thresholds, ctx):
-  return ctx.verdict("universal perturbation's plain accuracy above chance "
-                     "(1/K)",
-                     verdicts.numbers(data.get("results", []),
-                                      "above_chance"),
-                     thresholds["above_chance"], False, " points")
+criteria = verdicts.above_chance(
+    "universal perturbation's plain accuracy above chance (1/K)")
 
 
 SPEC = registry.Attack("universal", "jaxbip.attacks.universal", config,
