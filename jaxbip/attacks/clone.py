@@ -37,12 +37,7 @@ from jaxbip.runtime import sharding
 
 def check_config(cfg) -> None:
   """ValueError, naming the field, for settings the attack cannot use."""
-  fractions = tuple(cfg.fractions)
-  if not fractions:
-    raise ValueError("clone: config.attack.fractions is empty; give at least "
-                     "one fraction of the train split in (0, 1]")
-  for p in fractions:
-    common.check_fraction(p, "fractions")
+  common.check_fractions(cfg.fractions)
   if cfg.clone.model and cfg.clone.model not in models.GENERATORS:
     raise ValueError(f"config.attack.clone.model must be '' (the run's own "
                      f"generator) or one of {', '.join(models.GENERATORS)}, "

@@ -40,6 +40,14 @@ def check_fraction(p, field: str) -> float:
   return float(p)
 
 
+def check_fractions(values, field: str = "fractions") -> list[float]:
+  """Shares of the train split: a non-empty list, each in (0, 1]."""
+  if not tuple(values):
+    raise ValueError(f"config.attack.{field} is empty; give at least one "
+                     "fraction of the train split in (0, 1]")
+  return [check_fraction(p, field) for p in values]
+
+
 def check_positive_int(value, field: str) -> int:
   """A count such as steps or epochs: else ValueError naming `field`."""
   if int(value) < 1 or int(value) != value:

@@ -30,12 +30,7 @@ from jaxbip.runtime import sharding
 
 def check_config(cfg) -> None:
   """ValueError, naming the field, for settings the attack cannot use."""
-  fractions = tuple(cfg.fractions)
-  if not fractions:
-    raise ValueError("forge: cfg.fractions is empty; give at least one "
-                     "fraction of the train split in (0, 1]")
-  for p in fractions:
-    common.check_fraction(p, "fractions")
+  common.check_fractions(cfg.fractions)
   common.check_positive_int(cfg.forge.steps, "forge.steps")
   common.check_positive(cfg.forge.learning_rate, "forge.learning_rate")
   common.check_positive_int(cfg.batch_size, "batch_size")

@@ -61,10 +61,7 @@ def universal_step(classifier, variables, delta, images, labels, radius,
 
 
 def check_config(cfg) -> None:
-  if not tuple(cfg.fractions):
-    raise ValueError("config.attack.fractions is empty")
-  for p in cfg.fractions:
-    common.check_fraction(p, "fractions")
+  common.check_fractions(cfg.fractions)
   if not tuple(cfg.universal.norms):
     raise ValueError("config.attack.universal.norms is empty")
   for n in cfg.universal.norms:
