@@ -57,8 +57,8 @@ def table_seeds(workdir, seeds) -> tuple[list[int], list[int]]:
 
 def _verdicts(run, report: dict) -> list[dict]:
   return [{"attack": v.attack, "criterion": v.criterion, "worst": v.worst,
-           "threshold": v.threshold, "holds": v.holds,
-           "seeds_broken": v.seeds_broken, "pirate_seeds": len(v.seeds)}
+           "threshold": v.threshold, "verdict": v.verdict,
+           "holds": v.holds, "seeds_broken": v.seeds_broken, "pirate_seeds": len(v.seeds)}
           for v in robustness.verdicts(run, report)]
 
 
@@ -87,6 +87,19 @@ def summarise(workdir, seeds) -> dict:
   return {"seeds": list(seeds), "metrics": summary, "runs": runs}
 
 
+def _scorecard_cell(cards: list[dict]) -> str:
+  """"k/n hold; broken: ...; undecided: ...": an undecided criterion (its
+  interval straddles the threshold) is neither held nor broken."""
+  def verdict(card):  # seeds.json written before the three-way verdict.
+    return card.get("verdict") or ("holds" if card["holds"] else "broken")
+  cell = f"{sum(verdict(c) == 'holds' for c in cards)}/{len(cards)} hold"
+  for kind in ("broken", "undecided"):
+    attacks = sorted({c["attack"] for c in cards if verdict(c) == kind})
+    if kind == "broken" or attacks:
+      cell += f"; {kind}: " + (", ".join(attacks) or "none")
+  return cell
+
+
 def _markdown(table: dict) -> list[str]:
   n = len(table["runs"])
   lines = [f"# jaxbip: {n} training seeds", "",
@@ -99,10 +112,7 @@ def _markdown(table: dict) -> list[str]:
             "|---|---|---|---|"]
   for r in table["runs"]:
     cards = r["scorecard"]
-    held = (f"{sum(c['holds'] for c in cards)}/{len(cards)} hold; broken: "
-            + (", ".join(sorted({c['attack'] for c in cards
-                                 if not c['holds']})) or "none")
-            if cards else "no attacks run")
+    held = _scorecard_cell(cards) if cards else "no attacks run"
     wall = r.get("wall_time_s")
     lines.append(f"| {r['seed']} | `{(r['params_sha256'] or '')[:12]}` | "
                  f"{f'{wall / 60:.1f} min' if wall else ''} | {held} |")
