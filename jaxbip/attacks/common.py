@@ -553,6 +553,27 @@ def per_class_indices(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
                          for c in np.unique(labels)])
 
 
+def budgets(cfg, labels: np.ndarray, per_class_field: str):
+  """[(setting, indices of a seed)]: the pirate's labelled images, `n` per
+  class for each n in config.attack.PER_CLASS_FIELD, then each of
+  cfg.fractions of the train split (`labels`). Either list may be empty,
+  not both."""
+  values = cfg
+  for part in per_class_field.split("."):
+    values = values[part]
+  out = [({"per_class": n}, lambda seed, n=n: per_class_indices(
+      labels, n, seed))
+         for n in (check_positive_int(n, per_class_field) for n in values)]
+  out += [({"fraction": p}, lambda seed, p=p: pirate_indices(
+      len(labels), p, seed))
+          for p in (check_fraction(p, "fractions") for p in cfg.fractions)]
+  if not out:
+    raise ValueError(f"config.attack.{per_class_field} and "
+                     "config.attack.fractions are both empty: give the "
+                     "pirate some labelled images")
+  return out
+
+
 def check_per_class(values, field: str) -> list[int]:
   """Images per class: a non-empty list of positive integers."""
   values = [check_positive_int(n, field) for n in values]

@@ -1,7 +1,8 @@
 """Fine-tuning: the pirate retrains the stolen classifier on its own data.
 
-For each fraction p and each pirate seed, a random p of the train split with
-true labels, plain images, Adam: for `epochs` (the fixed budget) and, with
+For each budget (n labelled images per class, `finetune.per_class`; a random
+fraction p of the train split, `fractions`) and each pirate seed, those
+images with true labels, plain, Adam: for `epochs` (the fixed budget) and, with
 `early_stopping`, as long as it helps (a held-out tenth of the pirate's data
 picks the epoch, at most `max_epochs`). Two pirates: one fine-tunes every
 layer from the stolen weights; the other follows the usual transfer recipe
@@ -51,7 +52,8 @@ def transfer(classifier, stolen, images, labels, cfg, seed: int, *,
 
 
 def attack(run, cfg, test):
-  fractions = [common.check_fraction(p, "fractions") for p in cfg.fractions]
+  train_images, train_labels = run.images(run.config.data.train_split)
+  budgets = common.budgets(cfg, train_labels, "finetune.per_class")
   head_epochs = int(cfg.finetune.head_epochs)
   if head_epochs < 0:
     raise ValueError(f"finetune.head_epochs must be >= 0, got {head_epochs}")
@@ -61,10 +63,11 @@ def attack(run, cfg, test):
   stolen_host = sharding.to_host(stolen)
   size = run.config.data.image_size
   results, sizes = [], []
-  for p in fractions:
+  for setting, pick in budgets:
     per_seed = []
     for seed in common.seeds(cfg):
-      images, labels, _ = common.pirate_data(run, p, seed)
+      idx = pick(seed)
+      images, labels = train_images[idx], train_labels[idx]
       row = common.compare_with_reference(
           run, cfg, test, images, labels, seed, {
               "": lambda es, images=images, labels=labels, seed=seed:
@@ -76,11 +79,15 @@ def attack(run, cfg, test):
                            seed, image_size=size, early_stopping=es)})
       per_seed.append(row)
     sizes.append(len(images))
-    results.append({"setting": {"fraction": p, "images": len(images)},
+    results.append({"setting": {**setting, "images": len(images)},
                     **common.over_seeds(per_seed)})
-    logging.info("finetune: p=%g (%d images): advantage %.1f points", p,
+    logging.info("finetune: %s (%d images): advantage %.1f points", setting,
                  len(images), results[-1]["advantage"])
-  return {"budget": {"fractions": fractions, "labelled_images": sizes,
+  return {"budget": {"per_class": [s["per_class"] for s, _ in budgets
+                                   if "per_class" in s],
+                     "fractions": [s["fraction"] for s, _ in budgets
+                                   if "fraction" in s],
+                     "labelled_images": sizes,
                      "epochs": cfg.epochs, "learning_rate": cfg.learning_rate,
                      "head_epochs": head_epochs,
                      "reference": "best of scratch, a pixel probe and a "

@@ -88,19 +88,6 @@ def probe_layers(encode, images, labels, test_features, test_labels):
                                 test_labels) for layer in train}
 
 
-def _budgets(cfg, labels):
-  """[(setting, indices function of a seed)]: n per class, then fractions."""
-  out = [({"per_class": n}, lambda seed, n=n: common.per_class_indices(
-      labels, n, seed))
-         for n in common.check_per_class(cfg.probe.per_class,
-                                         "probe.per_class")]
-  out += [({"fraction": p}, lambda seed, p=p: common.pirate_indices(
-      len(labels), p, seed))
-          for p in (common.check_fraction(p, "fractions")
-                    for p in cfg.fractions)]
-  return out
-
-
 def attack(run, cfg, test) -> dict:
   """Probes the stolen features with each budget, once per pirate seed,
   beside the pixel and fresh-network probes on the same images."""
@@ -108,7 +95,7 @@ def attack(run, cfg, test) -> dict:
   stolen = sharding.to_host(run.state.classifier_variables)
   size = run.config.data.image_size
   images, labels = run.images(run.config.data.train_split)
-  budgets = _budgets(cfg, labels)
+  budgets = common.budgets(cfg, labels, "probe.per_class")
   encoders = {"stolen": functools.partial(layer_features, classifier, stolen),
               "pixels": pixel_features}
   test_feats = {name: encode(test.images)

@@ -31,7 +31,8 @@ def _cfg(**overrides):
   cfg = attacks.default_config()
   cfg.update_from_flattened_dict({
       "fractions": (0.05,), "epochs": 1, "fineprune.rates": (0.5,),
-      "seeds": 2, "max_epochs": 2, "patience": 1, **overrides})
+      "seeds": 2, "max_epochs": 2, "patience": 1, "finetune.per_class": (),
+      **overrides})
   return cfg
 
 
@@ -74,11 +75,17 @@ def test_jpeg_quality_100_barely_changes_the_key(workdir):
 
 def test_finetune_and_fineprune_write_their_files(workdir):
   for name in ("finetune", "fineprune"):
-    result = attacks.run_attack(workdir, name, _cfg())
+    result = attacks.run_attack(workdir, name,
+                                _cfg(**{"finetune.per_class": (1,)}))
     _check_schema(result, name)
+    if name == "finetune":  # One image of each of the 10 classes first.
+      assert [r["setting"] for r in result["results"]][0] == {
+          "per_class": 1, "images": 10}
+      assert result["budget"]["per_class"] == [1]
+      result["results"] = result["results"][1:]
     assert len(result["results"]) == 1
     with open(os.path.join(workdir, "attacks", f"{name}.json")) as f:
-      assert json.load(f)["results"] == result["results"]
+      assert json.load(f)["results"][-1] == result["results"][-1]
     row = result["results"][0]
     for key in ("scratch", "scratch_es", "advantage",
                 "acc_unauthorized_es"):
@@ -140,6 +147,7 @@ def test_attack_all_runs_every_attack_then_the_scorecard(trained_run,
   proc = _cli(f"--workdir={workdir}", "--attack=all",
               "--config.attack.fractions=0.05", "--config.attack.epochs=1",
               "--config.attack.seeds=1", "--config.attack.early_stopping=False",
+              "--config.attack.finetune.per_class=1",
               "--config.attack.forge.steps=2",
               "--config.attack.distill.fraction=0.05",
               "--config.attack.distill.epochs=1",

@@ -1,7 +1,8 @@
 """finetune: the pirate retrains the stolen classifier on its own data.
 
-Settings: the shared ones (fractions, epochs, seeds, early stopping) and
-`head_epochs` (the transfer pirate's head-only epochs). Holds when the
+Settings: the shared ones (fractions, epochs, seeds, early stopping),
+`per_class` (budgets of n labelled images per class, besides the fractions)
+and `head_epochs` (the transfer pirate's head-only epochs). Holds when the
 stolen weights are worth at most `advantage` points over the best the same
 images give without them.
 """
@@ -15,6 +16,9 @@ from jaxbip.attacks import verdicts
 
 def config() -> ml_collections.ConfigDict:
   cfg = ml_collections.ConfigDict()
+  # A pirate with a handful of labelled images per class: the budgets
+  # where a probe and a relabelling need the stolen weights most.
+  cfg.per_class = (1, 2, 5)
   # The transfer pirate trains its new head alone this long, then all.
   cfg.head_epochs = 5
   # Points the best pirate gains over the best reference on the same data.
