@@ -10,6 +10,7 @@ from jaxbip import workdir as workdir_lib
 from jaxbip.attacks import common
 from jaxbip.attacks import distill
 from jaxbip.attacks import forge
+from jaxbip.attacks import remap
 
 pytestmark = pytest.mark.slow  # Trains a model.
 
@@ -24,6 +25,7 @@ def stolen(trained_run):
 def tiny_attack(**overrides):
   cfg = attacks.default_config()
   cfg.fractions = (0.05,)
+  cfg.finetune.per_class = ()
   cfg.forge.steps = 5
   cfg.distill.fraction = 0.1
   cfg.distill.epochs = 1
@@ -77,18 +79,45 @@ def test_distill_trains_a_student_on_the_answers(stolen, outputs):
   assert out["budget"]["epochs"] == 1 and out["budget"]["seeds"] == [0, 1]
   (result,) = out["results"]
   assert set(result) == {"setting", "acc_student", "acc_student_on_keyed",
-                         "acc_student_es", "teacher_agreement", "scratch",
+                         "acc_student_es", "acc_student_relabeled",
+                         "acc_student_relabeled_es", "teacher_agreement",
+                         "scratch",
                          "scratch_es", "reference_pixels", "reference_fresh",
                          "reference", "advantage", "spread", "per_seed"}
   assert result["setting"] == {"queries": queries, "outputs": outputs}
-  for key in ("acc_student", "acc_student_on_keyed", "teacher_agreement"):
+  for key in ("acc_student", "acc_student_on_keyed", "teacher_agreement",
+              "acc_student_relabeled"):
     assert _in_unit_interval(result[key]), key
+  # Both students are pirates: the advantage is the better one's.
+  seeds = result["per_seed"]
+  best = [max(r) for r in zip(*(seeds[k] for k in (
+      "acc_student", "acc_student_es", "acc_student_relabeled",
+      "acc_student_relabeled_es")))]
+  assert seeds["advantage"] == pytest.approx(
+      [100 * (b - r) for b, r in zip(best, seeds["reference"])])
+
+
+def test_relabeling_a_permuted_teacher_gives_the_true_classes():
+  k, rng = 5, np.random.default_rng(0)
+  perm = rng.permutation(k)  # The teacher answers perm[y] for class y.
+  labelled = np.arange(k)  # One labelled image per class.
+  mapping = remap.relabel(perm[labelled], labelled, k)
+  y = rng.integers(0, k, 50)
+  np.testing.assert_array_equal(
+      distill.relabeled(np.eye(k, dtype=np.float32)[perm[y]], mapping),
+      np.eye(k, dtype=np.float32)[y])
+  probs = rng.dirichlet(np.ones(k), 50).astype(np.float32)
+  moved = distill.relabeled(probs, mapping)
+  np.testing.assert_allclose(moved.sum(-1), 1.0, rtol=1e-6)
+  np.testing.assert_allclose(moved[:, mapping[2]], probs[:, 2], rtol=1e-6)
 
 
 @pytest.mark.parametrize("module, overrides, match", [
     (distill, {"distill.outputs": "logits"}, "distill.outputs"),
     (distill, {"distill.fraction": 0.0}, "distill.fraction"),
     (distill, {"distill.fraction": 1.5}, "distill.fraction"),
+    (distill, {"distill.relabel_per_class": -1},
+     "distill.relabel_per_class"),
     (forge, {"fractions": (0.05, 0.0)}, "fraction"),
     (forge, {"fractions": (1.5,)}, "fraction"),
     (forge, {"forge.steps": 0}, "forge.steps"),

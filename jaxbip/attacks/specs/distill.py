@@ -1,7 +1,8 @@
 """distill: black-box distillation of the deployed model's answers.
 
 Settings: `fraction` of the train split queried (plain images), `outputs`
-("top1" labels or "probs"), `epochs` of the student. Holds when the student
+("top1" labels or "probs"), `epochs` of the student, `relabel_per_class`
+(labelled images per class of the pirate who relabels the answers first). Holds when the student
 is worth at most `advantage` points over the reference (scratch training,
 probes) on the same queries with their true labels.
 """
@@ -21,6 +22,9 @@ def config() -> ml_collections.ConfigDict:
   cfg.fraction = 1.0
   cfg.outputs = "top1"
   cfg.epochs = 10
+  # A second pirate relabels the answers with this many labelled plain
+  # images per class (the remap attack's map) before distilling; 0: none.
+  cfg.relabel_per_class = 1
   cfg.thresholds = ml_collections.ConfigDict({"advantage": 5.0})
   return cfg
 
