@@ -1,0 +1,104 @@
+"""The information frontier over runs: advantages per budget, table, plot."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import REPO_ROOT
+import pytest
+
+from jaxbip.reports import frontier
+
+
+def _run(tmp_path, name, *, authorized, baseline=None, remap=None,
+         probe=None, finetune=None, universal=None):
+  """A finished run's folder: report.json and the attack files given."""
+  run = tmp_path / name
+  (run / "attacks").mkdir(parents=True)
+  metrics = {"acc_authorized": authorized, "chance": 0.1, "psnr": 40.0}
+  if baseline is not None:
+    metrics["acc_baseline"] = baseline
+  (run / "report.json").write_text(json.dumps({"metrics": metrics}))
+  for attack, rows in (("remap", remap), ("probe", probe),
+                       ("finetune", finetune), ("universal", universal)):
+    if rows is not None:
+      (run / "attacks" / f"{attack}.json").write_text(json.dumps(
+          {"attack": attack, "budget": {}, "results": rows}))
+  return str(run)
+
+
+ONE = {"per_class": 1, "images": 10}
+TENTH = {"fraction": 0.1, "images": 144}
+
+
+def test_the_best_pirate_sets_each_budget(tmp_path):
+  leaky = _run(
+      tmp_path, "leaky", authorized=0.98, baseline=0.99,
+      remap=[{"setting": ONE, "acc_remap": 0.95}],
+      probe=[{"setting": ONE, "acc_probe": 0.9, "acc_probe_pixels": 0.5,
+              "acc_probe_fresh": 0.3, "advantage": 40.0},
+             {"setting": TENTH, "acc_probe": 0.99, "acc_probe_pixels": 0.88,
+              "acc_probe_fresh": 0.7, "advantage": 11.0}],
+      finetune=[{"setting": ONE, "advantage": 30.0},
+                {"setting": TENTH, "advantage": 12.5}],
+      universal=[{"setting": {"fraction": 0.1, "norm": 1.0},
+                  "acc_universal": 0.3},
+                 {"setting": {"fraction": 0.1, "norm": 2.0},
+                  "acc_universal": 0.9}])
+  p = frontier.point(leaky)
+  # remap: 0.95 against the best of chance and the probes' references.
+  assert p["budgets"]["1/class"]["attacks"] == pytest.approx(
+      {"probe": 40.0, "finetune": 30.0, "remap": 45.0})
+  assert p["budgets"]["1/class"]["by"] == "remap"
+  assert p["budgets"]["10%"]["by"] == "finetune"
+  assert p["budgets"]["10%"]["advantage"] == 12.5
+  assert p["universal_1x"] == 0.3  # The key's own norm only.
+  assert p["label"] == "leaky"
+
+
+def test_a_run_meets_the_targets_only_with_every_pirate_below_them(
+    tmp_path):
+  rows = dict(
+      remap=[{"setting": ONE, "acc_remap": 0.1}],
+      probe=[{"setting": s, "acc_probe": 0.3, "acc_probe_pixels": 0.5,
+              "acc_probe_fresh": 0.3, "advantage": -20.0}
+             for s in (ONE, TENTH)],
+      universal=[{"setting": {"fraction": 0.1, "norm": 1.0},
+                  "acc_universal": 0.12}])
+  no_finetune = frontier.point(_run(tmp_path, "a", authorized=0.99,
+                                    baseline=0.99, **rows))
+  tuned = frontier.point(_run(
+      tmp_path, "b", authorized=0.99, baseline=0.99,
+      finetune=[{"setting": s, "advantage": 3.0} for s in (ONE, TENTH)],
+      **rows))
+  dropped = frontier.point(_run(
+      tmp_path, "c", authorized=0.9, baseline=0.99,
+      finetune=[{"setting": s, "advantage": 3.0} for s in (ONE, TENTH)],
+      **rows))
+  table = frontier.markdown([no_finetune, tuned, dropped])
+  assert table[2].endswith("| no |") and "no finetune" in table[2]
+  assert table[3].endswith("| yes |")
+  assert table[4].endswith("| no |")  # Authorized 9 points down.
+
+
+def test_the_command_writes_table_json_and_plot(tmp_path):
+  run = _run(tmp_path, "r", authorized=0.9,
+             remap=[{"setting": ONE, "acc_remap": 0.5}])
+  out = tmp_path / "out"
+  env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+  cmd = [sys.executable, "-m", "jaxbip.cli.frontier", f"--workdirs={run}",
+         f"--out={out}", "--labels=mine"]
+  proc = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                        timeout=120, check=False)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert "| mine | 0.900 |" in (out / "frontier.md").read_text()
+  assert json.loads((out / "frontier.json").read_text())[0]["budgets"][
+      "1/class"]["advantage"] == pytest.approx(40.0)
+  assert (out / "frontier.png").stat().st_size > 0
+  bad = subprocess.run(cmd[:-1] + ["--labels=a,b"], env=env,
+                       capture_output=True, text=True, timeout=120,
+                       check=False)
+  assert bad.returncode == 2
+  assert [l for l in bad.stderr.splitlines() if l.startswith("error:")] == [
+      "error: --labels has 2 names for 1 workdirs"]
