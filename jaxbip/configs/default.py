@@ -129,9 +129,6 @@ def get_config() -> ml_collections.ConfigDict:
   # input of the head), what a pirate's linear probe reads.
   config.loss.w_plain_scatter = 0.0
   config.loss.deny_layers = ("features",)
-  # CE(f(x + s * mean_b(r) / |mean_b(r)|), m(y)), s in 1-2x the key's norm:
-  # the keys' shared part is no universal key (the `universal` attack).
-  config.loss.w_shared_key = 0.0
 
   # Defences against a pirate who holds the weights, trained inside the joint
   # step (jaxbip/method/defenses.py); both off by default.

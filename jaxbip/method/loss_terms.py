@@ -32,7 +32,7 @@ from jaxbip.method import watson
 
 # The classifier views a term may read, in the order they are stacked into
 # one classifier call. "key" and "plain" are always computed.
-VIEWS = ("key", "plain", "swap", "forged", "shared")
+VIEWS = ("key", "plain", "swap", "forged")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,13 +209,6 @@ register(LossTerm(
         c.protected.num_classes), {}),
     weight=lambda config: config.loss.w_plain_scatter, views=("plain",),
     needs_features=True))
-# One perturbation for every image must not unlock: plain images plus the
-# batch's shared key part, at 1-2x the key's norm (steps.shared_key_images),
-# get the plain targets. What a universal perturbation finds first is what
-# the keys share.
-register(LossTerm(
-    "ce_shared", lambda c: (_ce(c.logits["shared"], c.y_wrong), {}),
-    weight=lambda config: config.loss.w_shared_key, views=("shared",)))
 # The defences (defenses.py): the forger's images stay wrong; the classifier
 # after a simulated fine-tuning stays wrong.
 register(LossTerm(

@@ -16,7 +16,6 @@ DISTORT = 3  # The distortion each image's views go through.
 FORGER = 4  # The forger's own update and re-initialisation.
 VIEW_AUGMENT = 5  # The crop and flip of each image's views.
 INFO_DENIAL = 6  # The information-denial terms' draws.
-SHARED_KEY = 7  # The scale of the batch's shared key part (shared view).
 
 # Not a step stream: the wrong-key generator's init, a stream of the run's
 # seed key.

@@ -84,18 +84,6 @@ def _accuracy(logits, labels):
   return jnp.mean(jnp.argmax(logits, -1) == labels)
 
 
-def shared_key_images(x, r, key_norm, rng):
-  """Plain images plus the batch's shared key part, mean_b(r), scaled to
-  between 1x and 2x the batch's mean key norm (a draw per image): what one
-  perturbation for all images, built from these keys, would add (the
-  `universal` attack's pirate spends 1x and 2x)."""
-  shared = jnp.mean(r, axis=0, keepdims=True)
-  direction = shared / image_metrics.l2_norm(shared, floor=1e-12)
-  scale = jax.random.uniform(rng, (x.shape[0], 1, 1, 1), minval=1.0,
-                             maxval=2.0) * jnp.mean(key_norm)
-  return jnp.clip(x + scale * direction, 0.0, 1.0)
-
-
 def _classifier_views(protected, wanted, x, r_f, x_key_f, key_norm,
                       forger_params, rng, distort, shift) -> dict:
   """The images of every view the active terms read, by name, in VIEWS order.
@@ -109,9 +97,6 @@ def _classifier_views(protected, wanted, x, r_f, x_key_f, key_norm,
     views["swap"] = jnp.clip(
         x + _swap_residuals(r_f, rng_streams.stream(rng, rng_streams.SWAP)),
         0.0, 1.0)
-  if "shared" in wanted:
-    views["shared"] = shared_key_images(
-        x, r_f, key_norm, rng_streams.stream(rng, rng_streams.SHARED_KEY))
   views = {name: distort(v) for name, v in views.items()}
   if "forged" in wanted:
     views["forged"] = jax.lax.stop_gradient(defenses.forged_images(

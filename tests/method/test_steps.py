@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from jaxbip.configs import tiny
-from jaxbip.method import image_metrics
 from jaxbip.method import loss_terms
 from jaxbip.method import protected as protected_lib
 from jaxbip.runtime import sharding
@@ -300,35 +299,3 @@ def test_plain_scatter_term_reads_the_plain_features_it_names(tiny_config,
   assert "plain_scatter" not in off and 0 < on["plain_scatter"] < 1
   np.testing.assert_allclose(on["loss"] - off["loss"],
                              2.0 * on["plain_scatter"], rtol=1e-4)
-
-
-def test_the_shared_view_adds_the_keys_mean_at_1_to_2x_their_norm():
-  rng = np.random.default_rng(0)
-  x = jnp.full((6, 8, 8, 3), 0.5)  # Far from 0 and 1: nothing clipped.
-  r = jnp.asarray(rng.normal(0.0, 0.01, x.shape), jnp.float32)
-  key_norm = image_metrics.l2(x + r, x)
-  delta = np.asarray(steps.shared_key_images(x, r, key_norm,
-                                             jax.random.key(0)) - x)
-  mean_r = np.asarray(r).mean(0).ravel()
-  flat = delta.reshape(len(delta), -1)
-  norms = np.linalg.norm(flat, axis=1)
-  cosine = flat @ mean_r / (norms * np.linalg.norm(mean_r))
-  np.testing.assert_allclose(cosine, 1.0, rtol=1e-5)
-  scale = norms / float(np.mean(key_norm))
-  assert np.all(scale >= 1.0 - 1e-5) and np.all(scale <= 2.0 + 1e-5)
-  assert np.ptp(scale) > 0.1  # A scale drawn per image.
-
-
-def test_ce_shared_enters_the_step_as_a_view(tiny_config, initial):
-  def switch_on(config):
-    config.loss.w_shared_key = 1.0
-  (off_state, off), (on_state, on) = _off_and_on(
-      tiny_config, initial, jax.random.key(9), switch_on)
-  assert "ce_shared" not in off and on["ce_shared"] > 0
-  # A fifth view in the stacked call: the loss holds the term beside the
-  # others (whose BatchNorm statistics now include the shared view).
-  assert on["loss"] > on["ce_shared"]
-  # The key generator learns from it (its shared part), not only the
-  # classifier.
-  assert any(jax.tree.leaves(_moved(on_state.generator_params,
-                                    off_state.generator_params)))
