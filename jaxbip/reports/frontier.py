@@ -64,8 +64,10 @@ def point(workdir, label: str | None = None) -> dict:
   # Runs evaluated before `chance` was a metric: remap's budget says it.
   chance = metrics.get("chance", (attacks.get("remap") or {}).get(
       "budget", {}).get("chance"))
+  data = workdir_lib.load_config(workdir).data
   out = {"label": label or workdir_lib.resolve(workdir).name,
          "workdir": str(workdir),
+         "dataset": f"{data.get('name', '')}:{data.image_size}",
          "acc_authorized": metrics.get("acc_authorized"),
          "acc_baseline": metrics.get("acc_baseline"),
          "psnr": metrics.get("psnr"),
@@ -84,6 +86,20 @@ def point(workdir, label: str | None = None) -> dict:
   universal = [u for u in universal if isinstance(u, (int, float))]
   out["universal_1x"] = max(universal) if universal else None
   return out
+
+
+def fill_baselines(points: list[dict]) -> list[dict]:
+  """Each run trained without its own unprotected baseline
+  (`eval.baseline=False`) borrows the baseline of a run on the same data
+  (`baseline_from` names it)."""
+  known = {}
+  for p in points:
+    if p["acc_baseline"] is not None:
+      known.setdefault(p["dataset"], (p["acc_baseline"], p["label"]))
+  for p in points:
+    if p["acc_baseline"] is None and p["dataset"] in known:
+      p["acc_baseline"], p["baseline_from"] = known[p["dataset"]]
+  return points
 
 
 def _cell(value, fmt="{:.3f}"):
@@ -170,6 +186,7 @@ def write(out_dir, points: list[dict]) -> str:
   """frontier.md, .json and .png in `out_dir`; returns the markdown path."""
   out = workdir_lib.resolve(out_dir)
   out.mkdir(parents=True, exist_ok=True)
+  points = fill_baselines(points)
   (out / FRONTIER_JSON).write_text(json.dumps(points, indent=2))
   lines = ["# Information frontier", "",
            "Advantage: what the stolen weights are worth on plain images, "
@@ -177,7 +194,9 @@ def write(out_dir, points: list[dict]) -> str:
            "same images give without them (chance, probes on pixels and on "
            "a fresh network, scratch training), mean over pirate seeds; "
            "the column shows the best pirate's. `universal 1x`: one "
-           "perturbation at the key's norm, best data fraction.", ""]
+           "perturbation at the key's norm, best data fraction. A run "
+           "without its own baseline takes that of a run on the same "
+           "data.", ""]
   lines += markdown(points) + [""]
   if plot(out / FRONTIER_PNG, points):
     lines += [f"![frontier]({FRONTIER_PNG})", ""]

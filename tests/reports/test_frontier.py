@@ -8,6 +8,7 @@ import sys
 from conftest import REPO_ROOT
 import pytest
 
+from jaxbip.configs import digits
 from jaxbip.reports import frontier
 
 
@@ -20,6 +21,7 @@ def _run(tmp_path, name, *, authorized, baseline=None, remap=None,
   if baseline is not None:
     metrics["acc_baseline"] = baseline
   (run / "report.json").write_text(json.dumps({"metrics": metrics}))
+  (run / "config.json").write_text(json.dumps(digits.get_config().to_dict()))
   for attack, rows in (("remap", remap), ("probe", probe),
                        ("finetune", finetune), ("universal", universal)):
     if rows is not None:
@@ -102,3 +104,14 @@ def test_the_command_writes_table_json_and_plot(tmp_path):
   assert bad.returncode == 2
   assert [l for l in bad.stderr.splitlines() if l.startswith("error:")] == [
       "error: --labels has 2 names for 1 workdirs"]
+
+
+def test_a_run_without_a_baseline_borrows_one_on_the_same_data(tmp_path):
+  rows = dict(remap=[{"setting": ONE, "acc_remap": 0.1}])
+  points = [frontier.point(_run(tmp_path, "own", authorized=0.97,
+                                baseline=0.99, **rows)),
+            frontier.point(_run(tmp_path, "none", authorized=0.96, **rows))]
+  assert points[1]["acc_baseline"] is None
+  frontier.fill_baselines(points)
+  assert points[1]["acc_baseline"] == 0.99
+  assert points[1]["baseline_from"] == "own"
