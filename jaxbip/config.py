@@ -108,8 +108,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
                 "data.faces.frames_per_video", "loss.w_plain", "loss.w_swap",
                 "loss.w_mse", "loss.w_ssim", "loss.w_universal_mse",
                 "loss.w_peaked_mse", "loss.w_watson", "loss.w_plain_scatter",
-                "loss.w_universal_adversary",
-                "loss.universal_adversary_steps",
                 "model.eps",
                 "train.classifier.warmup_steps",
                 "train.generator.warmup_steps",

@@ -129,12 +129,6 @@ def get_config() -> ml_collections.ConfigDict:
   # input of the head), what a pirate's linear probe reads.
   config.loss.w_plain_scatter = 0.0
   config.loss.deny_layers = ("features",)
-  # A universal adversary inside the step (jaxbip/method/denial.py): one
-  # perturbation for the batch, 1-2x the key's mean norm, found by
-  # `universal_adversary_steps` gradient steps toward the true classes; the
-  # classifier is trained to give it the plain targets.
-  config.loss.w_universal_adversary = 0.0
-  config.loss.universal_adversary_steps = 3
 
   # Defences against a pirate who holds the weights, trained inside the joint
   # step (jaxbip/method/defenses.py); both off by default.

@@ -42,37 +42,3 @@ def mean_scatter_ratio(features: dict, layers, labels, num_classes: int):
   return jnp.mean(jnp.stack([
       class_scatter_ratio(features[layer], labels, num_classes)
       for layer in layers]))
-
-
-def universal_adversary(classifier, variables, x, y, size, rng, steps: int):
-  """One perturbation for the whole batch that the classifier reads as the
-  class: `steps` normalised gradient steps on CE(f(x + delta), y) from a
-  random start, delta projected onto the L2 sphere of radius `size` (what
-  the `universal` attack's pirate learns, over one batch instead of its
-  data). Returned under stop_gradient: the term that uses it trains the
-  classifier on it, not through its search.
-
-  `variables` are read in eval mode (running statistics), as a deployed
-  model answers the pirate.
-  """
-  variables = jax.lax.stop_gradient(variables)
-
-  def project(delta):
-    return delta * size / jnp.maximum(jnp.sqrt(jnp.sum(jnp.square(delta))),
-                                      1e-12)
-
-  def pirate_loss(delta):
-    logits = classifier.apply(variables, jnp.clip(x + delta, 0.0, 1.0),
-                              train=False)
-    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits),
-                                         y[:, None], axis=-1))
-
-  def step(delta, _):
-    g = jax.grad(pirate_loss)(delta)
-    # A step of the sphere's radius along the gradient, back onto it.
-    g = g / jnp.maximum(jnp.sqrt(jnp.sum(jnp.square(g))), 1e-12)
-    return project(delta - 0.5 * size * g), None
-
-  delta = project(jax.random.normal(rng, x.shape[1:], x.dtype))
-  delta, _ = jax.lax.scan(step, delta, None, length=steps)
-  return jax.lax.stop_gradient(jnp.clip(x + delta, 0.0, 1.0))

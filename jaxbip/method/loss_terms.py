@@ -209,30 +209,6 @@ register(LossTerm(
         c.protected.num_classes), {}),
     weight=lambda config: config.loss.w_plain_scatter, views=("plain",),
     needs_features=True))
-
-
-def _universal_adversary(c: StepContext):
-  """CE toward the plain targets on the batch plus one perturbation, at 1-2x
-  the key's mean norm, that the classifier as it is reads as the class."""
-  size_rng, start_rng = jax.random.split(c.rng)
-  key_norm = jax.lax.stop_gradient(jnp.mean(image_metrics.l2(c.x_key, c.x)))
-  size = key_norm * jax.random.uniform(size_rng, (), minval=1.0, maxval=2.0)
-  variables = {"params": c.classifier_params, "batch_stats": c.batch_stats}
-  classifier = c.protected.classifier
-  x_adv = denial.universal_adversary(
-      classifier, variables, c.x, c.y, size, start_rng,
-      c.protected.universal_adversary_steps)
-  logits = classifier.apply(variables, x_adv, train=False)
-  return _ce(logits, c.y_wrong), {
-      "acc_universal_adversary": jnp.mean(jnp.argmax(logits, -1) == c.y)}
-
-
-# One perturbation for every image must not unlock (the `universal`
-# attack): an adversary searches the batch for one, the classifier learns
-# to give it the plain targets.
-register(LossTerm(
-    "ce_universal_adversary", _universal_adversary,
-    weight=lambda config: config.loss.w_universal_adversary))
 # The defences (defenses.py): the forger's images stay wrong; the classifier
 # after a simulated fine-tuning stays wrong.
 register(LossTerm(

@@ -51,8 +51,6 @@ class Protected:
   defense: defenses.Defense = defenses.NONE
   # The classifier layers whose plain features the denial terms read.
   deny_layers: tuple[str, ...] = ()
-  # Gradient steps of the universal adversary inside the step (denial.py).
-  universal_adversary_steps: int = 0
 
   @property
   def fingerprinted(self) -> bool:
@@ -126,7 +124,6 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
           seed=config.seed),
       terms=loss_terms.select(config),
       deny_layers=tuple(config.loss.deny_layers),
-      universal_adversary_steps=int(config.loss.universal_adversary_steps),
       num_classes=num_classes,
       generator_frozen=config.train.generator.freeze,
       num_users=fingerprint_settings(config)[1],

@@ -71,32 +71,3 @@ def test_the_config_check_names_the_classifier_s_layers():
     config_lib.validate(config)
   config.loss.deny_layers = ("stage2", "features")
   config_lib.validate(config)
-
-
-def test_the_universal_adversary_finds_one_perturbation_at_its_norm():
-  """On a linear classifier of the mean pixel, the adversary's one delta
-  for the batch sits on the sphere and raises the true classes' score."""
-  import flax.linen as nn  # pylint: disable=g-import-not-at-top
-
-  class Linear(nn.Module):
-    @nn.compact
-    def __call__(self, x, train=False):
-      del train
-      return nn.Dense(2)(x.reshape(len(x), -1))
-
-  model = Linear()
-  x = jnp.full((8, 4, 4, 1), 0.5)
-  y = jnp.asarray([0, 1] * 4)
-  variables = model.init(jax.random.key(0), x)
-  size = 0.3
-  x_adv = denial.universal_adversary(model, variables, x, y, size,
-                                     jax.random.key(1), steps=5)
-  delta = np.asarray(x_adv - x)
-  np.testing.assert_allclose(delta, delta[:1].repeat(8, 0), atol=1e-7)
-  np.testing.assert_allclose(np.linalg.norm(delta[0]), size, rtol=1e-4)
-  def ce(images):
-    logits = model.apply(variables, images)
-    return float(-jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(8), y]))
-  start = denial.universal_adversary(model, variables, x, y, size,
-                                     jax.random.key(1), steps=0)
-  assert ce(x_adv) <= ce(start) + 1e-6

@@ -299,16 +299,3 @@ def test_plain_scatter_term_reads_the_plain_features_it_names(tiny_config,
   assert "plain_scatter" not in off and 0 < on["plain_scatter"] < 1
   np.testing.assert_allclose(on["loss"] - off["loss"],
                              2.0 * on["plain_scatter"], rtol=1e-4)
-
-
-def test_the_universal_adversary_term_enters_the_step(tiny_config, initial):
-  def switch_on(config):
-    config.loss.w_universal_adversary = 0.5
-    config.loss.universal_adversary_steps = 2
-  (_, off), (_, on) = _off_and_on(tiny_config, initial, jax.random.key(10),
-                                  switch_on)
-  assert "ce_universal_adversary" not in off
-  assert 0.0 <= on["acc_universal_adversary"] <= 1.0
-  # No new view in the stacked call: the other terms are unchanged.
-  np.testing.assert_allclose(on["loss"] - off["loss"],
-                             0.5 * on["ce_universal_adversary"], rtol=1e-4)
