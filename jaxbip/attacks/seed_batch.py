@@ -22,6 +22,9 @@ what 5 steps cost (docs/speed.md, "Pirate seeds at once"); on an accelerator
 the seeds fill a device that one small classifier leaves idle.
 """
 
+# common's private step, trainer and progress state are shared on purpose.
+# pylint: disable=protected-access
+
 import functools
 import time
 
@@ -51,11 +54,11 @@ def _batched_trainer(classifier, learning_rate: float):
   batched over the seeds' weights (a grouped convolution) took 3x the time
   of the sequential steps on CPU (docs/speed.md).
   """
-  tx, _ = common._trainer(classifier, learning_rate)  # pylint: disable=protected-access
+  tx, _ = common._trainer(classifier, learning_rate)
 
   @functools.partial(jax.jit, static_argnames="frozen")
   def step(params, batch_stats, opt_state, mask, trainable, x, t, frozen):
-    update = functools.partial(common._update, classifier, tx, frozen=frozen)  # pylint: disable=protected-access
+    update = functools.partial(common._update, classifier, tx, frozen=frozen)
     return jax.vmap(update)(params, batch_stats, opt_state, mask, trainable,
                             x, t)
 
@@ -103,7 +106,8 @@ def train_classifiers(classifier, starts, data, *, epochs: int,
                       []).append(n)
   out = [None] * count
   for members in groups.values():
-    pick = lambda xs: [xs[n] for n in members]  # pylint: disable=cell-var-from-loop
+    # pylint: disable-next=cell-var-from-loop
+    pick = lambda xs: [xs[n] for n in members]
     if len(members) == 1:
       (n,) = members
       trained = [common.train_classifier(
@@ -184,9 +188,9 @@ def _train_together(classifier, starts, data, *, epochs, batch_size,
       state = _take(state, keep)
       batch = [batch[row] for row in keep]
     now = time.perf_counter()
-    if (now - common._PROGRESS["last"] >= common.PROGRESS_EVERY_S  # pylint: disable=protected-access
+    if (now - common._PROGRESS["last"] >= common.PROGRESS_EVERY_S
         or (epoch == epochs and now - t0 >= common.PROGRESS_EVERY_S)):
-      common._PROGRESS["last"] = now  # pylint: disable=protected-access
+      common._PROGRESS["last"] = now
       logging.info(common.progress_line(
           what, [seeds[n] for n in batch if n in live], n_images, epoch,
           epochs, (now - t0) / epoch, may_stop))

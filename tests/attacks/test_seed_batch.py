@@ -219,16 +219,18 @@ def _numbers(row):
           if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def test_finetune_rows_are_the_same_either_way(trained_run):
+@pytest.mark.parametrize("name", ["finetune", "fineprune"])
+def test_the_rows_are_the_same_either_way(trained_run, name):
   cfg = attacks.default_config()
   cfg.update_from_flattened_dict({
       "fractions": (0.05,), "epochs": 1, "seeds": 2, "max_epochs": 2,
-      "patience": 1, "finetune.head_epochs": 1, "cache_dir": "none"})
+      "patience": 1, "finetune.head_epochs": 1, "fineprune.rates": (0.5,),
+      "cache_dir": "none"})
   rows = {}
   for at_once in (True, False):
     common._REFERENCES.clear()  # pylint: disable=protected-access
     cfg.batch_seeds = at_once
-    result = attacks.run_attack(trained_run, "finetune", cfg)
+    result = attacks.run_attack(trained_run, name, cfg)
     rows[at_once] = result["results"]
   assert len(rows[True]) == len(rows[False]) == 1
   batched, sequential = rows[True][0], rows[False][0]
