@@ -17,9 +17,11 @@ scratch references that the cache lacks, so that common.reference then hits
 them. `config.attack.batch_seeds = False` (`enabled`) keeps the attacks on
 the sequential path.
 
-On CPU this pays little: one step of 5 seeds of the digits classifier costs
-what 5 steps cost (docs/speed.md, "Pirate seeds at once"); on an accelerator
-the seeds fill a device that one small classifier leaves idle.
+On a CPU this gains nothing: one step of 5 seeds of the digits classifier
+costs what 5 steps cost, and the vmapped programs take longer to compile
+(the finetune attack ran 10-25% longer on 2 cores; docs/results/speed.md,
+"pirate seeds at once"); on an accelerator the seeds fill a device that one
+small classifier leaves idle.
 """
 
 # common's private step, trainer and progress state are shared on purpose.
