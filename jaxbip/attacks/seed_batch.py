@@ -18,10 +18,11 @@ them. `config.attack.batch_seeds = False` (`enabled`) keeps the attacks on
 the sequential path.
 
 On a CPU this gains nothing: one step of 5 seeds of the digits classifier
-costs what 5 steps cost, and the vmapped programs take longer to compile
-(the finetune attack ran 10-25% longer on 2 cores; docs/results/speed.md,
-"pirate seeds at once"); on an accelerator the seeds fill a device that one
-small classifier leaves idle.
+costs what 5 steps cost, and the vmapped programs take about twice as long
+to compile (on 2 cores the finetune attack took the same time once
+compiled, 10-25% longer before; docs/results/speed.md, "pirate seeds at
+once"); on an accelerator the seeds fill a device that one small
+classifier leaves idle.
 """
 
 # common's private step, trainer and progress state are shared on purpose.

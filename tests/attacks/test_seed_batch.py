@@ -173,6 +173,20 @@ def test_unequal_data_trains_in_groups(classifier):
   _same(sequential, batched)
 
 
+def test_seeds_at_once_log_their_progress(classifier, monkeypatch, caplog):
+  monkeypatch.setattr(common, "PROGRESS_EVERY_S", 0.0)  # Every epoch.
+  caplog.set_level("INFO")
+  with common.progress("toy"):
+    seed_batch.train_classifiers(
+        classifier, _starts(classifier), [_data(s) for s in SEEDS],
+        epochs=2, batch_size=16, learning_rate=1e-3, seeds=list(SEEDS),
+        what="scratch")
+  lines = [r.getMessage() for r in caplog.records
+           if r.getMessage().startswith("toy: scratch, seeds 0, 1, 2 at once")]
+  assert [l.split(": ")[2].split(",")[0] for l in lines] == [
+      "epoch 1/2", "epoch 2/2"]
+
+
 def _run(workdir):
   data = ml_collections.ConfigDict({
       "name": "digits", "train_split": "train", "eval_split": "test",
