@@ -65,6 +65,12 @@ def shared_config() -> ml_collections.ConfigDict:
   # "" = WORKDIR/../.reference_cache, shared by the runs beside WORKDIR
   # (other recipes on the same data); "none" = kept in memory only.
   cfg.cache_dir = ""
+  # Train the pirate seeds of a setting at once, as one program over the
+  # seeds (attacks/seed_batch.py: finetune's pirates and the scratch
+  # references); "false" trains them one after another; "auto": at once on
+  # an accelerator, one after another on a CPU (no gain there, more compile
+  # time: docs/results/speed.md). Same results up to float rounding.
+  cfg.batch_seeds = "auto"
   return cfg
 
 

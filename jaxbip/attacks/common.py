@@ -135,16 +135,34 @@ def _seconds(s: float) -> str:
   return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
 
 
-def progress_line(what: str, seed: int, images: int, epoch: int,
+def progress_line(what: str, seed, images: int, epoch: int,
                   epochs: int, per_epoch_s: float, may_stop: bool) -> str:
-  """One line of a training's progress: which attack and training, seed,
-  data, epoch, and the time it still needs (at most, where it may stop
-  early)."""
+  """One line of a training's progress: which attack and training, seed
+  (or the seeds trained at once, a list), data, epoch, and the time it
+  still needs (at most, where it may stop early)."""
   eta = _seconds(per_epoch_s * (epochs - epoch))
-  return (f"{_PROGRESS['attack']}: {what}, seed {seed}, {images} images: "
+  if isinstance(seed, (list, tuple)):
+    seed = "s " + ", ".join(map(str, seed)) + " at once"
+  else:
+    seed = f" {seed}"
+  return (f"{_PROGRESS['attack']}: {what}, seed{seed}, {images} images: "
           f"epoch {epoch}/{epochs}, {per_epoch_s:.2g} s/epoch, ETA "
           f"{'at most ' if may_stop else ''}{eta} (attack running "
           f"{_seconds(time.perf_counter() - _PROGRESS['start'])})")
+
+
+def _update(classifier, tx, params, batch_stats, opt_state, mask, trainable,
+            x, t, frozen: bool):
+  """One step of the pirate's Adam: `mask` keeps pruned weights at zero,
+  `trainable` the weights where it is False as they start. Not jitted: the
+  sequential trainer jits it, the batched one (seed_batch.py) vmaps it."""
+  new, new_stats, opt_state, _, _ = classifier_step.classifier_update(
+      classifier, tx, params, batch_stats, opt_state, steps.to_float(x), t)
+  params = jax.tree.map(lambda n, p, m, tr: jnp.where(tr, n, p) * m, new,
+                        params, mask, trainable)
+  # A frozen part keeps its running statistics too: only a head (no
+  # batch norm) trains alone.
+  return params, batch_stats if frozen else new_stats, opt_state
 
 
 @functools.lru_cache(maxsize=None)
@@ -152,17 +170,8 @@ def _trainer(classifier, learning_rate: float):
   """(tx, jitted step) of the pirate's Adam on `classifier`: one compile per
   classifier, learning rate and batch shape, however many trainings."""
   tx = optax.adam(learning_rate)
-
-  @functools.partial(jax.jit, static_argnames="frozen")
-  def step(params, batch_stats, opt_state, mask, trainable, x, t, frozen):
-    new, new_stats, opt_state, _, _ = classifier_step.classifier_update(
-        classifier, tx, params, batch_stats, opt_state, steps.to_float(x), t)
-    params = jax.tree.map(lambda n, p, m, tr: jnp.where(tr, n, p) * m, new,
-                          params, mask, trainable)
-    # A frozen part keeps its running statistics too: only a head (no
-    # batch norm) trains alone.
-    return params, batch_stats if frozen else new_stats, opt_state
-
+  step = jax.jit(functools.partial(_update, classifier, tx),
+                 static_argnames="frozen")
   return tx, step
 
 
@@ -310,12 +319,57 @@ def cached_reference(folder, kind: str, inputs: dict, compute):
   from `folder` (None: no files), else computed and saved there. A hit is
   the value computed then, exactly; an unreadable or mismatched file is a
   miss (the entry is written again)."""
-  inputs = json.loads(json.dumps(inputs, sort_keys=True))  # As read back.
-  key = reference_key(kind, inputs)
+  return cached_references(folder, kind, [inputs],
+                           lambda misses: [compute()])[0]
+
+
+def cached_references(folder, kind: str, inputs: list[dict], compute):
+  """cached_reference of several `inputs` at once: the misses' values are
+  computed together, compute([their positions in `inputs`]) -> [values],
+  each saved as cached_reference saves it (same key, same file); hits are
+  read as there. Returns every value, in the order of `inputs`."""
+  inputs = [json.loads(json.dumps(i, sort_keys=True)) for i in inputs]  # As
+  # read back.
+  keys = [reference_key(kind, i) for i in inputs]
+  values, misses = [None] * len(inputs), []
+  for n, (key, entry_inputs) in enumerate(zip(keys, inputs)):
+    value = _cache_hit(folder, kind, key, entry_inputs)
+    if value is _MISS:
+      misses.append(n)
+    else:
+      values[n] = value
+  if not misses:
+    return values
+  for n in misses:
+    logging.info("reference cache miss: %s (%s)", keys[n], kind)
+  t0 = time.perf_counter()
+  computed = compute(misses)
+  seconds = (time.perf_counter() - t0) / len(misses)  # Each one's share.
+  for n, value in zip(misses, computed):
+    values[n] = _REFERENCES[keys[n]] = value
+    path = _cache_path(folder, kind, keys[n])
+    if path is not None and jax.process_index() == 0:
+      path.parent.mkdir(parents=True, exist_ok=True)
+      path.write_text(json.dumps({
+          "key": keys[n], "kind": kind, "version": REFERENCE_VERSION,
+          "inputs": inputs[n], "value": value, "seconds": seconds},
+                                 indent=1, sort_keys=True))
+  return values
+
+
+_MISS = object()
+
+
+def _cache_path(folder, kind: str, key: str):
+  return folder / f"{kind}-{key}.json" if folder is not None else None
+
+
+def _cache_hit(folder, kind: str, key: str, inputs: dict):
+  """The value kept for `key` (this process's, else its file's), or _MISS."""
   if key in _REFERENCES:
     logging.info("reference cache hit: %s (%s, this process)", key, kind)
     return _REFERENCES[key]
-  path = folder / f"{kind}-{key}.json" if folder is not None else None
+  path = _cache_path(folder, kind, key)
   if path is not None:
     try:
       entry = json.loads(path.read_text())
@@ -325,17 +379,7 @@ def cached_reference(folder, kind: str, inputs: dict, compute):
         return entry["value"]
     except (OSError, ValueError, KeyError, AttributeError):
       pass  # Not there yet, or half written by another process.
-  logging.info("reference cache miss: %s (%s)", key, kind)
-  t0 = time.perf_counter()
-  value = compute()
-  _REFERENCES[key] = value
-  if path is not None and jax.process_index() == 0:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({
-        "key": key, "kind": kind, "version": REFERENCE_VERSION,
-        "inputs": inputs, "value": value,
-        "seconds": time.perf_counter() - t0}, indent=1, sort_keys=True))
-  return value
+  return _MISS
 
 
 def scratch_inputs(run, cfg, test, images, labels, seed: int, *,

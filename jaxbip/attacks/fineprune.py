@@ -5,7 +5,8 @@ inactive. The pirate removes the fraction `rate` of the last convolutional
 layer's channels least active on its plain data (their weights into the
 classifier head set to zero, and kept at zero), then fine-tunes on that data
 (fixed budget and early stopping, over seeds, beside the reference on the
-same images, as finetune.py).
+same images, as finetune.py). The seeds of a rate are trained at once
+(seed_batch.py; `config.attack.batch_seeds`: `auto`, at once off a CPU).
 """
 
 import jax
@@ -16,6 +17,7 @@ from jaxbip.method import steps
 from jaxbip.runtime import batching
 from jaxbip.attacks import common
 from jaxbip.attacks import prune
+from jaxbip.attacks import seed_batch
 
 
 def channel_activity(classifier, variables, images) -> np.ndarray:
@@ -48,26 +50,43 @@ def attack(run, cfg, test):
   p = common.check_fraction(cfg.fineprune.fraction, "fineprune.fraction")
   classifier = run.protected.classifier
   stolen = run.state.classifier_variables
-  per_rate = {rate: [] for rate in rates}
-  for seed in common.seeds(cfg):
-    images, labels, _ = common.pirate_data(run, p, seed)
+  seeds = common.seeds(cfg)
+  data = [common.pirate_data(run, p, seed)[:2] for seed in seeds]
+  masks = {rate: [] for rate in rates}
+  for images, _ in data:
     activity = channel_activity(classifier, stolen, images)
     for rate in rates:
-      mask = head_mask(stolen["params"], activity, rate)
-      pruned = prune.apply_mask(stolen, mask)
-      after_prune = test.accuracies(classifier, pruned)
-      row = common.compare_with_reference(
-          run, cfg, test, images, labels, seed,
-          lambda es, pruned=pruned, mask=mask, images=images, labels=labels,
-          seed=seed: common.pirate_training(
-              classifier, pruned, images, labels, cfg, seed,
-              epochs=int(cfg.epochs), early_stopping=es, mask=mask))
+      masks[rate].append(head_mask(stolen["params"], activity, rate))
+  at_once = seed_batch.enabled(cfg)
+  if at_once:  # The scratch references of every rate: the same seeds' data.
+    seed_batch.prefetch_references(run, cfg, test, data, seeds)
+  per_rate = {rate: [] for rate in rates}
+  for rate in rates:
+    pruned = [prune.apply_mask(stolen, mask) for mask in masks[rate]]
+    trained = {es: seed_batch.pirate_trainings(
+        classifier, pruned, data, cfg, seeds, epochs=int(cfg.epochs),
+        early_stopping=es, masks=masks[rate])
+               for es in common.recipes(cfg)} if at_once else None
+    for i, ((images, labels), seed) in enumerate(zip(data, seeds)):
+      after_prune = test.accuracies(classifier, pruned[i])
+      if trained is not None:
+        # pylint: disable-next=cell-var-from-loop
+        pirate = lambda es, i=i: trained[es][i]
+      else:
+        pirate = (lambda es, start=pruned[i], mask=masks[rate][i],
+                  images=images, labels=labels, seed=seed:
+                  common.pirate_training(
+                      classifier, start, images, labels, cfg, seed,
+                      epochs=int(cfg.epochs), early_stopping=es, mask=mask))
+      row = common.compare_with_reference(run, cfg, test, images, labels,
+                                          seed, pirate)
       row["acc_authorized_pruned_only"] = after_prune["acc_authorized"]
       row["acc_unauthorized_pruned_only"] = after_prune["acc_unauthorized"]
       per_rate[rate].append(row)
   results = [{"setting": {"rate": rate, "fraction": p},
               **common.over_seeds(rows)} for rate, rows in per_rate.items()]
   return {"budget": {"rates": rates, "fraction": p,
-                     "labelled_images": len(images), "epochs": cfg.epochs,
+                     "labelled_images": len(data[-1][0]),
+                     "epochs": cfg.epochs,
                      **common.budget_of_seeds(cfg)},
           "results": results}

@@ -12,6 +12,11 @@ exactly those images give without the stolen weights (common.reference:
 scratch training, probes on pixels and on a fresh network); `advantage` is
 what the stolen weights are worth in points: the best pirate's accuracy on
 plain test images minus the best reference.
+
+The seeds of a budget can be trained at once (seed_batch.py: each pirate,
+each stopping rule and the scratch references that the cache lacks, one
+program over the seeds); `config.attack.batch_seeds` ("auto": at once off
+a CPU) decides. Both give the same rows, up to float rounding.
 """
 
 from absl import logging
@@ -19,6 +24,7 @@ import jax
 import numpy as np
 
 from jaxbip.attacks import common
+from jaxbip.attacks import seed_batch
 from jaxbip.runtime import sharding
 
 
@@ -51,6 +57,43 @@ def transfer(classifier, stolen, images, labels, cfg, seed: int, *,
                                 what="transfer, all layers")
 
 
+def transfers(classifier, stolen, data, cfg, seeds, *, image_size: int,
+              early_stopping: bool) -> list[dict]:
+  """`transfer` of each seed (`data` = [(images, labels)]), the seeds
+  trained at once (seed_batch.py)."""
+  starts = [new_head(classifier, stolen, image_size, seed) for seed in seeds]
+  head_only = [jax.tree_util.tree_map_with_path(
+      lambda path, p: np.full(p.shape, path[0].key == "head"),
+      start["params"]) for start in starts]
+  heads = [common.held_out(x, y, seed)[0] if early_stopping else (x, y)
+           for (x, y), seed in zip(data, seeds)]
+  warm = seed_batch.train_classifiers(
+      classifier, starts, heads, epochs=int(cfg.finetune.head_epochs),
+      batch_size=int(cfg.batch_size), learning_rate=cfg.learning_rate,
+      seeds=seeds, trainables=head_only, what="transfer, head only")
+  return seed_batch.pirate_trainings(
+      classifier, [variables for variables, _, _ in warm], data, cfg, seeds,
+      epochs=int(cfg.epochs), early_stopping=early_stopping,
+      what="transfer, all layers")
+
+
+def _at_once(run, cfg, test, data, seeds, stolen, stolen_host) -> dict:
+  """{pirate name: {early_stopping: [variables of each seed]}}, the seeds
+  trained at once; the scratch references too (into the cache)."""
+  classifier = run.protected.classifier
+  size = run.config.data.image_size
+  trained = {"": {}, "transfer": {}}
+  for es in common.recipes(cfg):
+    trained[""][es] = seed_batch.pirate_trainings(
+        classifier, [stolen] * len(seeds), data, cfg, seeds,
+        epochs=int(cfg.epochs), early_stopping=es)
+    trained["transfer"][es] = transfers(
+        classifier, stolen_host, data, cfg, seeds, image_size=size,
+        early_stopping=es)
+  seed_batch.prefetch_references(run, cfg, test, data, seeds)
+  return trained
+
+
 def attack(run, cfg, test):
   train_images, train_labels = run.images(run.config.data.train_split)
   budgets = common.budgets(cfg, train_labels, "finetune.per_class")
@@ -62,27 +105,34 @@ def attack(run, cfg, test):
   # One host copy for the new head's tree (a fresh init is on one device).
   stolen_host = sharding.to_host(stolen)
   size = run.config.data.image_size
+  seeds = common.seeds(cfg)
   results, sizes = [], []
   for setting, pick in budgets:
+    data = [(train_images[idx], train_labels[idx])
+            for idx in (pick(seed) for seed in seeds)]
+    at_once = (_at_once(run, cfg, test, data, seeds, stolen, stolen_host)
+               if seed_batch.enabled(cfg) else None)
     per_seed = []
-    for seed in common.seeds(cfg):
-      idx = pick(seed)
-      images, labels = train_images[idx], train_labels[idx]
-      row = common.compare_with_reference(
-          run, cfg, test, images, labels, seed, {
-              "": lambda es, images=images, labels=labels, seed=seed:
-                  common.pirate_training(classifier, stolen, images, labels,
-                                         cfg, seed, epochs=int(cfg.epochs),
-                                         early_stopping=es),
-              "transfer": lambda es, images=images, labels=labels, seed=seed:
-                  transfer(classifier, stolen_host, images, labels, cfg,
-                           seed, image_size=size, early_stopping=es)})
-      per_seed.append(row)
-    sizes.append(len(images))
-    results.append({"setting": {**setting, "images": len(images)},
+    for i, ((images, labels), seed) in enumerate(zip(data, seeds)):
+      if at_once is not None:  # Trained already; the references cached.
+        pirates = {name: lambda es, by_es=by_es, i=i: by_es[es][i]
+                   for name, by_es in at_once.items()}
+      else:
+        pirates = {
+            "": lambda es, images=images, labels=labels, seed=seed:
+                common.pirate_training(classifier, stolen, images, labels,
+                                       cfg, seed, epochs=int(cfg.epochs),
+                                       early_stopping=es),
+            "transfer": lambda es, images=images, labels=labels, seed=seed:
+                transfer(classifier, stolen_host, images, labels, cfg, seed,
+                         image_size=size, early_stopping=es)}
+      per_seed.append(common.compare_with_reference(
+          run, cfg, test, images, labels, seed, pirates))
+    sizes.append(len(data[-1][0]))
+    results.append({"setting": {**setting, "images": sizes[-1]},
                     **common.over_seeds(per_seed)})
     logging.info("finetune: %s (%d images): advantage %.1f points", setting,
-                 len(images), results[-1]["advantage"])
+                 sizes[-1], results[-1]["advantage"])
   return {"budget": {"per_class": [s["per_class"] for s, _ in budgets
                                    if "per_class" in s],
                      "fractions": [s["fraction"] for s, _ in budgets

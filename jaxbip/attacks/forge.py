@@ -10,6 +10,9 @@ clip(x + G'(x), 0, 1):
 with the defender's own `w_mse`, so the forged key is held to the same
 invisibility. If a few labelled images suffice, the protection is only as
 strong as the secrecy of the recipe, not of the key.
+
+The scratch references of a fraction's seeds are trained at once
+(seed_batch.py; `config.attack.batch_seeds`: `auto`, at once off a CPU).
 """
 
 import functools
@@ -21,6 +24,7 @@ import numpy as np
 import optax
 
 from jaxbip.attacks import common
+from jaxbip.attacks import seed_batch
 from jaxbip.method import image_metrics
 from jaxbip.method import protected as protected_lib
 from jaxbip.method import steps
@@ -115,9 +119,14 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   step = jax.jit(functools.partial(forge_step, classifier, generator, tx,
                                    float(run.config.loss.w_mse)))
   results, counts = [], []
+  seeds = common.seeds(cfg)
   for i, p in enumerate(cfg.fractions):
+    if seed_batch.enabled(cfg):  # The scratch references, seeds at once.
+      seed_batch.prefetch_references(
+          run, cfg, test, [common.pirate_data(run, p, s)[:2] for s in seeds],
+          seeds)
     per_seed = []
-    for seed in common.seeds(cfg):
+    for seed in seeds:
       images, labels, _ = common.pirate_data(run, p, seed)
       acc, psnr = forge_once(run, cfg, step, variables, tx, generator,
                              images, labels, seed, i, test)

@@ -62,8 +62,12 @@ def preferred() -> bool:
 
 def _call(name, shape, *args, strides, pads):
   (top, bottom), (left, right) = pads
+  # Under jax.vmap (the pirate's seeds trained at once, attacks/
+  # seed_batch.py) one call per batch entry: the kernels take one NHWC
+  # batch and one weight.
   return jax.ffi.ffi_call(
-      f"jaxbip_conv_{name}", jax.ShapeDtypeStruct(shape, jnp.float32))(
+      f"jaxbip_conv_{name}", jax.ShapeDtypeStruct(shape, jnp.float32),
+      vmap_method="sequential_unrolled")(
           *args, stride_h=np.int64(strides[0]), stride_w=np.int64(strides[1]),
           pad_top=np.int64(top), pad_bottom=np.int64(bottom),
           pad_left=np.int64(left), pad_right=np.int64(right))

@@ -203,6 +203,9 @@ def test_a_progress_line_says_attack_seed_epoch_and_eta():
   assert "(attack running " in line
   assert common.progress_line("x", 0, 1, 1, 100, 6.0, False).split(
       "ETA ")[1].startswith("9.9 min")
+  # Seeds trained at once (attacks/seed_batch.py).
+  assert common.progress_line("x", [0, 1, 4], 9, 1, 2, 1.0, False).split(
+      ": ")[1] == "x, seeds 0, 1, 4 at once, 9 images"
 
 
 def test_trainings_log_their_progress(monkeypatch, caplog):

@@ -59,6 +59,25 @@ def test_values_and_gradients_match_xla(size, kernel, stride, padding):
 
 
 @needs_library
+def test_vmapped_over_weights_is_one_call_per_entry():
+  """The pirate's seeds trained at once (attacks/seed_batch.py) vmap the
+  convolution over a leading axis of inputs and weights."""
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.normal(size=(3, 2, 8, 8, 4)), jnp.float32)
+  w = jnp.asarray(rng.normal(size=(3, 3, 3, 4, 5)), jnp.float32)
+
+  def loss(x, w):
+    return jnp.sum(jnp.sin(onednn_conv.conv(
+        x, w, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))))
+  grad = jax.jit(jax.value_and_grad(loss, (0, 1)))
+  batched = jax.jit(jax.vmap(jax.value_and_grad(loss, (0, 1))))(x, w)
+  for n in range(3):
+    for a, b in zip(jax.tree.leaves(grad(x[n], w[n])),
+                    jax.tree.leaves(batched)):
+      np.testing.assert_array_equal(a, b[n])
+
+
+@needs_library
 def test_batch_sharded_over_devices_and_unsupported_cases():
   mesh = jax.make_mesh((jax.device_count(),), ("data",))
   rng = np.random.default_rng(0)
