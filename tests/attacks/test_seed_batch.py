@@ -239,6 +239,7 @@ def test_the_rows_are_the_same_either_way(trained_run, name):
   cfg.update_from_flattened_dict({
       "fractions": (0.05,), "epochs": 1, "seeds": 2, "max_epochs": 2,
       "patience": 1, "finetune.head_epochs": 1, "fineprune.rates": (0.5,),
+      "finetune.per_class": (1,) if name == "finetune" else (),
       "cache_dir": "none"})
   rows = {}
   for at_once in (True, False):
@@ -246,16 +247,18 @@ def test_the_rows_are_the_same_either_way(trained_run, name):
     cfg.batch_seeds = str(at_once).lower()
     result = attacks.run_attack(trained_run, name, cfg)
     rows[at_once] = result["results"]
-  assert len(rows[True]) == len(rows[False]) == 1
-  batched, sequential = rows[True][0], rows[False][0]
-  assert set(batched) == set(sequential)
-  assert batched["setting"] == sequential["setting"]
-  assert set(batched["per_seed"]) == set(sequential["per_seed"])
-  for key, values in sequential["per_seed"].items():
-    np.testing.assert_allclose(batched["per_seed"][key], values, atol=1e-5,
-                               err_msg=key)
-  for key, value in _numbers(sequential).items():
-    assert batched[key] == pytest.approx(value, abs=1e-5), key
+  # finetune: one image per class, then the fraction.
+  assert len(rows[True]) == len(rows[False]) == (2 if name == "finetune"
+                                                  else 1)
+  for batched, sequential in zip(rows[True], rows[False]):
+    assert set(batched) == set(sequential)
+    assert batched["setting"] == sequential["setting"]
+    assert set(batched["per_seed"]) == set(sequential["per_seed"])
+    for key, values in sequential["per_seed"].items():
+      np.testing.assert_allclose(batched["per_seed"][key], values,
+                                 atol=1e-5, err_msg=key)
+    for key, value in _numbers(sequential).items():
+      assert batched[key] == pytest.approx(value, abs=1e-5), key
 
 
 def test_auto_trains_seeds_at_once_only_off_a_cpu():
