@@ -618,6 +618,14 @@ def budgets(cfg, labels: np.ndarray, per_class_field: str):
   return out
 
 
+def budget_settings(budgets) -> dict:
+  """What `budgets` holds, for an attack's "budget": {"per_class": [n, ...],
+  "fractions": [p, ...]}."""
+  settings = [setting for setting, _ in budgets]
+  return {"per_class": [s["per_class"] for s in settings if "per_class" in s],
+          "fractions": [s["fraction"] for s in settings if "fraction" in s]}
+
+
 def check_per_class(values, field: str) -> list[int]:
   """Images per class: a non-empty list of positive integers."""
   values = [check_positive_int(n, field) for n in values]

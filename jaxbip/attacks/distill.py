@@ -104,8 +104,10 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   for seed in common.seeds(cfg):
     # The pirate's queries: plain train images; the only supervision of the
     # student is the deployed model's answers.
-    queries, true_labels, _ = common.pirate_data(run, cfg.distill.fraction,
-                                                 seed)
+    # (pirate_data's draw, from the split decoded once above.)
+    idx = common.pirate_indices(len(train_labels), cfg.distill.fraction,
+                                seed)
+    queries, true_labels = train_images[idx], train_labels[idx]
     targets = query(teacher, teacher_vars, queries, outputs)
     answers = targets.argmax(-1)  # What the pirate can check a student by.
     init = common.fresh_variables(teacher, size, seed)
@@ -118,10 +120,11 @@ def attack(run, cfg, test: common.TestSet) -> dict:
                             epochs, seed)}
     if relabel_n:
       # The relabelling pirate's labelled images, and its map of answers.
-      idx = common.per_class_indices(train_labels, relabel_n, seed)
+      labelled = common.per_class_indices(train_labels, relabel_n, seed)
       mapping = remap.relabel(
-          steps.predict_classes(teacher, teacher_vars, train_images[idx]),
-          train_labels[idx], targets.shape[-1])
+          steps.predict_classes(teacher, teacher_vars,
+                                train_images[labelled]),
+          train_labels[labelled], targets.shape[-1])
       pirates["relabeled"] = _student(
           teacher, init, queries, relabeled(targets, mapping),
           mapping[answers], cfg, epochs, seed)

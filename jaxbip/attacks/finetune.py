@@ -36,14 +36,19 @@ def new_head(classifier, stolen, image_size: int, seed: int) -> dict:
   return {**stolen, "params": params}
 
 
+def _head_only(params) -> dict:
+  """A params-shaped tree of bools: True on the head, the part the transfer
+  pirate trains alone first."""
+  return jax.tree.map_with_path(
+      lambda path, p: np.full(p.shape, path[0].key == "head"), params)
+
+
 def transfer(classifier, stolen, images, labels, cfg, seed: int, *,
              image_size: int, early_stopping: bool) -> dict:
   """The transfer pirate's variables: a new head trained alone for
   `cfg.finetune.head_epochs` epochs, then every layer (pirate_training)."""
   start = new_head(classifier, stolen, image_size, seed)
-  head_only = jax.tree_util.tree_map_with_path(
-      lambda path, p: np.full(p.shape, path[0].key == "head"),
-      start["params"])
+  head_only = _head_only(start["params"])
   # The head never sees the images that will pick the epoch.
   x, y = (common.held_out(images, labels, seed)[0] if early_stopping
           else (images, labels))
@@ -62,9 +67,7 @@ def transfers(classifier, stolen, data, cfg, seeds, *, image_size: int,
   """`transfer` of each seed (`data` = [(images, labels)]), the seeds
   trained at once (seed_batch.py)."""
   starts = [new_head(classifier, stolen, image_size, seed) for seed in seeds]
-  head_only = [jax.tree_util.tree_map_with_path(
-      lambda path, p: np.full(p.shape, path[0].key == "head"),
-      start["params"]) for start in starts]
+  head_only = [_head_only(start["params"]) for start in starts]
   heads = [common.held_out(x, y, seed)[0] if early_stopping else (x, y)
            for (x, y), seed in zip(data, seeds)]
   warm = seed_batch.train_classifiers(
@@ -133,10 +136,7 @@ def attack(run, cfg, test):
                     **common.over_seeds(per_seed)})
     logging.info("finetune: %s (%d images): advantage %.1f points", setting,
                  sizes[-1], results[-1]["advantage"])
-  return {"budget": {"per_class": [s["per_class"] for s, _ in budgets
-                                   if "per_class" in s],
-                     "fractions": [s["fraction"] for s, _ in budgets
-                                   if "fraction" in s],
+  return {"budget": {**common.budget_settings(budgets),
                      "labelled_images": sizes,
                      "epochs": cfg.epochs, "learning_rate": cfg.learning_rate,
                      "head_epochs": head_epochs,

@@ -121,13 +121,12 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   results, counts = [], []
   seeds = common.seeds(cfg)
   for i, p in enumerate(cfg.fractions):
+    # Each seed's data drawn once: pirate_data decodes the whole split.
+    data = [common.pirate_data(run, p, seed)[:2] for seed in seeds]
     if seed_batch.enabled(cfg):  # The scratch references, seeds at once.
-      seed_batch.prefetch_references(
-          run, cfg, test, [common.pirate_data(run, p, s)[:2] for s in seeds],
-          seeds)
+      seed_batch.prefetch_references(run, cfg, test, data, seeds)
     per_seed = []
-    for seed in seeds:
-      images, labels, _ = common.pirate_data(run, p, seed)
+    for (images, labels), seed in zip(data, seeds):
       acc, psnr = forge_once(run, cfg, step, variables, tx, generator,
                              images, labels, seed, i, test)
       row = {"acc_forged": acc, "psnr_forged": psnr,

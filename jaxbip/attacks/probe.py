@@ -132,10 +132,7 @@ def attack(run, cfg, test) -> dict:
     logging.info("probe: %s: stolen %.3f, pixels %.3f, fresh %.3f",
                  setting, row["acc_probe"], row["acc_probe_pixels"],
                  row["acc_probe_fresh"])
-  return {"budget": {"per_class": [s["per_class"] for s, _ in budgets
-                                   if "per_class" in s],
-                     "fractions": [s["fraction"] for s, _ in budgets
-                                   if "fraction" in s],
+  return {"budget": {**common.budget_settings(budgets),
                      "seeds": common.seeds(cfg),
                      "probe": "logistic regression, standardised features",
                      "references": "raw pixels; a fresh network, same "
