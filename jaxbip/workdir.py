@@ -117,19 +117,38 @@ class Run:
   def report(self) -> dict:
     return load_report(self.workdir)
 
+  # Decoded splits, by name: an attack draws its pirate's images once per
+  # seed and budget, and decoding a split each time cost more than drawing.
+  _splits: dict = dataclasses.field(default_factory=dict, init=False,
+                                    repr=False, compare=False)
+
   def images(self, split: str, n: int | None = None):
-    """The first n (uint8 images, int32 labels) of a split, n=None for all."""
-    builder = pipeline.get_builder(self.config)
-    source = pipeline.data_source(self.config, builder, split)
-    prep = pipeline.eval_preprocess(self.config)
-    count = len(source) if n is None else min(n, len(source))
-    records = [prep.map(source[i]) for i in range(count)]
-    return (np.stack([r["image"] for r in records]),
-            np.array([r["label"] for r in records], np.int32))
+    """The first n (uint8 images, int32 labels) of a split, n=None for all.
+
+    The split is decoded once per Run; the arrays returned are read-only
+    views of that copy (index them, or np.array(...) to write)."""
+    if split not in self._splits:
+      self._splits[split] = _decode(self.config, split)
+    images, labels = self._splits[split]
+    count = len(images) if n is None else min(n, len(images))
+    return images[:count], labels[:count]
 
   def eval_images(self, n: int | None = None):
     """The first n eval (uint8 images, labels), n=None for all."""
     return self.images(self.config.data.eval_split, n)
+
+
+def _decode(config, split: str):
+  """Every (uint8 image, int32 label) of a split, read-only."""
+  builder = pipeline.get_builder(config)
+  source = pipeline.data_source(config, builder, split)
+  prep = pipeline.eval_preprocess(config)
+  records = [prep.map(source[i]) for i in range(len(source))]
+  images = np.stack([r["image"] for r in records])
+  labels = np.array([r["label"] for r in records], np.int32)
+  images.flags.writeable = False
+  labels.flags.writeable = False
+  return images, labels
 
 
 def load_run(workdir: str) -> Run:
