@@ -217,6 +217,9 @@ def _validate_defense(config: ml_collections.ConfigDict) -> None:
     raise ConfigError("config.defense.finetune_steps must be an integer >= 0, "
                       f"got {steps!r}")
   _one_of(config, "defense.inner_optimizer", defenses.INNER_OPTIMIZERS)
+  if not isinstance(config.defense.trajectory, bool):
+    raise ConfigError("config.defense.trajectory must be True or False, got "
+                      f"{config.defense.trajectory!r}")
   _non_negative(config, "defense.weight", "defense.forger.weight",
                 "defense.forger.reinit_every")
   if steps and config.defense.second_order and config.model.conv == "onednn":

@@ -142,6 +142,9 @@ def get_config() -> ml_collections.ConfigDict:
   # False: first-order (the adapted weights' gradient moves the weights);
   # True: differentiate through the k updates (costs more memory and time).
   config.defense.second_order = False
+  # True: the loss is the mean over the classifier after each of the k
+  # updates (SOPHON's trajectory), not after the last one only.
+  config.defense.trajectory = False
   config.defense.weight = 1.0
   # A forger in the loop: a second generator learns each step to unlock the
   # classifier from plain images (residual held to the key's L2 norm); the

@@ -3,10 +3,11 @@
 Simulated fine-tuning (after SOPHON, IEEE S&P 2024): inside the step, k
 updates of the pirate's fine-tuning of the classifier on half of the batch's
 plain images with their true labels (`lax.scan`), then a loss on the
-adapted classifier that keeps it wrong on the other half. First-order by
-default (the adapted weights' gradient is applied to the weights
-themselves, as first-order MAML does); `second_order` differentiates
-through the k updates.
+adapted classifier that keeps it wrong on the other half (with
+`trajectory`, the mean of that loss after each of the k updates).
+First-order by default (the adapted weights' gradient is applied to the
+weights themselves, as first-order MAML does); `second_order`
+differentiates through the k updates.
 
 BatchNorm, on purpose: the adapted classifier is scored in train mode, that
 is with the statistics of a batch of plain images. A pirate who fine-tunes
@@ -46,6 +47,9 @@ class Defense:
   finetune_steps: int = 0  # k inner updates; 0: no simulated fine-tuning.
   inner_tx: optax.GradientTransformation | None = None
   second_order: bool = False
+  # True: the loss is averaged over the classifier after each of the k
+  # updates (SOPHON's trajectory), not taken after the last only.
+  trajectory: bool = False
   forger: nn.Module | None = None  # None: no forger.
   forger_tx: optax.GradientTransformation | None = None
   forger_reinit_every: int = 0  # 0: never re-initialised.
@@ -87,6 +91,7 @@ def build(config: ml_collections.ConfigDict, layers, dtype) -> Defense:
                                 cfg.second_order)
                 if cfg.finetune_steps else None),
       second_order=cfg.second_order,
+      trajectory=cfg.trajectory,
       forger=forger,
       forger_tx=optax.adam(cfg.forger.learning_rate) if forger else None,
       forger_reinit_every=cfg.forger.reinit_every,
@@ -94,14 +99,15 @@ def build(config: ml_collections.ConfigDict, layers, dtype) -> Defense:
 
 
 def finetune(classifier, tx, params, batch_stats, x, y, num_steps: int, *,
-             second_order: bool = False):
+             second_order: bool = False, trajectory: bool = False):
   """The classifier after `num_steps` updates of fine-tuning on (x, y).
 
   Every update is classifier_step.classifier_update on the same images, from
   a fresh optimiser state. First-order (the default): the result carries the
   gradient of the identity with respect to `params`, so a loss on it moves
   `params` by the adapted weights' gradient. Returns (params, batch_stats,
-  per-update losses).
+  per-update losses); with `trajectory`, params and batch_stats after each
+  update, stacked on a leading axis of `num_steps`.
   """
   start = params if second_order else jax.lax.stop_gradient(params)
 
@@ -109,12 +115,14 @@ def finetune(classifier, tx, params, batch_stats, x, y, num_steps: int, *,
     p, stats, opt_state = carry
     p, stats, opt_state, loss, _ = classifier_step.classifier_update(
         classifier, tx, p, stats, opt_state, x, y)
-    return (p, stats, opt_state), loss
+    return (p, stats, opt_state), ((p, stats) if trajectory else None, loss)
 
   # Rematerialised: second-order keeps one update's activations, not k.
-  (adapted, stats, _), losses = jax.lax.scan(
+  (adapted, stats, _), (path, losses) = jax.lax.scan(
       jax.checkpoint(update), (start, batch_stats, tx.init(start)), None,
       length=num_steps)
+  if trajectory:
+    adapted, stats = path
   if not second_order:
     adapted = jax.tree.map(lambda p, s, a: p + jax.lax.stop_gradient(a - s),
                            params, start, adapted)
@@ -151,12 +159,22 @@ def finetune_loss(protected, classifier_params, batch_stats, x, y):
   (x_tune, x_score), (y_tune, y_score) = split_pairs(x), split_pairs(y)
   adapted, stats, _ = finetune(
       protected.classifier, d.inner_tx, classifier_params, batch_stats,
-      x_tune, y_tune, d.finetune_steps, second_order=d.second_order)
-  logits, _ = protected.classifier.apply(
-      {"params": adapted, "batch_stats": stats}, x_score, train=True,
-      mutable=["batch_stats"])
-  return (inverse_cross_entropy(logits, y_score),
-          jnp.mean(jnp.argmax(logits, -1) == y_score))
+      x_tune, y_tune, d.finetune_steps, second_order=d.second_order,
+      trajectory=d.trajectory)
+
+  def score(variables):
+    logits, _ = protected.classifier.apply(variables, x_score, train=True,
+                                           mutable=["batch_stats"])
+    return (inverse_cross_entropy(logits, y_score),
+            jnp.mean(jnp.argmax(logits, -1) == y_score))
+
+  variables = {"params": adapted, "batch_stats": stats}
+  if not d.trajectory:
+    return score(variables)
+  # One classifier at a time: vmapped over weights, a convolution becomes a
+  # grouped one, several times slower on a CPU (docs/results/speed.md).
+  losses, accs = jax.lax.map(score, variables)
+  return jnp.mean(losses), accs[-1]
 
 
 def init_forger(defense: Defense, rng, image_shape):

@@ -128,6 +128,56 @@ def test_first_and_second_order_differ_as_they_should(setup):
          rtol=1e-4, atol=1e-6)
 
 
+def test_trajectory_is_every_update_and_its_gradient_their_mean(setup):
+  _, protected, state, batch = setup
+  classifier = protected.classifier
+  x, y = steps.to_float(batch["image"]), batch["label"]
+  tx = optax.sgd(0.5)
+  params, stats0 = state.classifier_params, state.batch_stats
+  path, path_stats, _ = defenses.finetune(classifier, tx, params, stats0, x,
+                                          y, 3, trajectory=True)
+  for k in (1, 3):
+    after_k, stats_k, _ = defenses.finetune(classifier, tx, params, stats0,
+                                            x, y, k)
+    _close(jax.tree.map(lambda a: a[k - 1], path), after_k, rtol=1e-5,
+           atol=1e-6)
+    _close(jax.tree.map(lambda a: a[k - 1], path_stats), stats_k, rtol=1e-5,
+           atol=1e-6)
+
+  def score(p, stats):
+    logits, _ = classifier.apply({"params": p, "batch_stats": stats}, x,
+                                 train=True, mutable=["batch_stats"])
+    return defenses.inverse_cross_entropy(logits, y)
+
+  def mean_loss(p):
+    adapted, stats, _ = defenses.finetune(classifier, tx, p, stats0, x, y, 3,
+                                          trajectory=True)
+    return jnp.mean(jax.lax.map(lambda v: score(*v), (adapted, stats)))
+
+  # First-order: the mean of the gradients at the three adapted weights.
+  grads = [jax.grad(score)(jax.tree.map(lambda a: a[i], path),
+                           jax.tree.map(lambda a: a[i], path_stats))
+           for i in range(3)]
+  _close(jax.jit(jax.grad(mean_loss))(params),
+         jax.tree.map(lambda *g: sum(g) / 3, *grads), rtol=1e-3, atol=1e-6)
+
+
+def test_trajectory_loss_of_one_update_is_the_last_update_loss(setup,
+                                                                tiny_config):
+  _, _, state, batch = setup
+  x, y = steps.to_float(batch["image"]), batch["label"]
+  losses = {}
+  for trajectory in (False, True):
+    tiny_config.defense.finetune_steps = 1
+    tiny_config.defense.trajectory = trajectory
+    protected = protected_lib.build(tiny_config, 10, 6)
+    assert protected.defense.trajectory == trajectory
+    losses[trajectory] = jax.jit(functools.partial(
+        defenses.finetune_loss, protected))(
+            state.classifier_params, state.batch_stats, x, y)
+  _close(losses[True], losses[False], rtol=1e-5)
+
+
 def test_second_order_through_adam_stays_finite(setup):
   _, protected, state, batch = setup
   x, y = steps.to_float(batch["image"]), batch["label"]
@@ -252,3 +302,10 @@ def test_second_order_takes_ops_it_can_differentiate_twice(tiny_config):
   tiny_config.model.conv = "onednn"
   with pytest.raises(errors.ConfigError, match="differentiates the classifier"):
     config_lib.validate(tiny_config)
+
+
+def test_a_trajectory_read_from_json_must_be_a_bool(tiny_config):
+  values = tiny_config.to_dict()
+  values["defense"]["trajectory"] = "yes"
+  with pytest.raises(errors.ConfigError, match="defense.trajectory"):
+    config_lib.validate(config_lib.upgrade(values))
