@@ -13,17 +13,20 @@ from jaxbip.reports import frontier
 
 
 def _run(tmp_path, name, *, authorized, baseline=None, remap=None,
-         probe=None, finetune=None, universal=None):
+         probe=None, finetune=None, universal=None, guess=None, psnr=40.0,
+         cross_sample=0.1):
   """A finished run's folder: report.json and the attack files given."""
   run = tmp_path / name
   (run / "attacks").mkdir(parents=True)
-  metrics = {"acc_authorized": authorized, "chance": 0.1, "psnr": 40.0}
+  metrics = {"acc_authorized": authorized, "chance": 0.1, "psnr": psnr,
+             "acc_cross_sample": cross_sample}
   if baseline is not None:
     metrics["acc_baseline"] = baseline
   (run / "report.json").write_text(json.dumps({"metrics": metrics}))
   (run / "config.json").write_text(json.dumps(digits.get_config().to_dict()))
   for attack, rows in (("remap", remap), ("probe", probe),
-                       ("finetune", finetune), ("universal", universal)):
+                       ("finetune", finetune), ("universal", universal),
+                       ("guess", guess)):
     if rows is not None:
       (run / "attacks" / f"{attack}.json").write_text(json.dumps(
           {"attack": attack, "budget": {}, "results": rows}))
@@ -67,21 +70,41 @@ def test_a_run_meets_the_targets_only_with_every_pirate_below_them(
               "acc_probe_fresh": 0.3, "advantage": -20.0}
              for s in (ONE, TENTH)],
       universal=[{"setting": {"fraction": 0.1, "norm": 1.0},
-                  "acc_universal": 0.12}])
-  no_finetune = frontier.point(_run(tmp_path, "a", authorized=0.99,
-                                    baseline=0.99, **rows))
-  tuned = frontier.point(_run(
-      tmp_path, "b", authorized=0.99, baseline=0.99,
-      finetune=[{"setting": s, "advantage": 3.0} for s in (ONE, TENTH)],
-      **rows))
-  dropped = frontier.point(_run(
-      tmp_path, "c", authorized=0.9, baseline=0.99,
-      finetune=[{"setting": s, "advantage": 3.0} for s in (ONE, TENTH)],
-      **rows))
-  table = frontier.markdown([no_finetune, tuned, dropped])
-  assert table[2].endswith("| no |") and "no finetune" in table[2]
+                  "acc_universal": 0.12}],
+      guess=[{"setting": {"kind": "lowpass", "norm": 2.0},
+              "acc_guess": 0.14}])
+  tuned_rows = dict(rows, finetune=[{"setting": s, "advantage": 3.0}
+                                    for s in (ONE, TENTH)])
+  points = [
+      frontier.point(_run(tmp_path, "a", authorized=0.99, baseline=0.99,
+                          **rows)),
+      frontier.point(_run(tmp_path, "b", authorized=0.99, baseline=0.99,
+                          **tuned_rows)),
+      frontier.point(_run(tmp_path, "c", authorized=0.9, baseline=0.99,
+                          **tuned_rows)),
+      frontier.point(_run(tmp_path, "d", authorized=0.99, baseline=0.99,
+                          psnr=33.0, cross_sample=0.2, **tuned_rows)),
+      frontier.point(_run(tmp_path, "e", authorized=0.99, baseline=0.99,
+                          **dict(tuned_rows, guess=[
+                              {"setting": {}, "acc_guess": 0.2}]))),
+      frontier.point(_run(tmp_path, "f", authorized=0.99,
+                          **dict(tuned_rows, universal=None))),
+  ]
+  table = frontier.markdown(points)
+  # Without fine-tuning a budget is a lower bound: not measured, not met.
+  assert table[2].endswith(
+      "| not measured: advantage at 1/class, advantage at 10% |")
+  assert "no finetune" in table[2]
   assert table[3].endswith("| yes |")
-  assert table[4].endswith("| no |")  # Authorized 9 points down.
+  assert table[4].endswith("| no: authorized |")  # 9 points down.
+  assert table[5].endswith("| no: PSNR, cross-sample |")
+  assert table[6].endswith("| no: guess |")  # 10 points over chance.
+  assert table[7].endswith("| not measured: authorized, universal |")
+  leaky = frontier.point(_run(tmp_path, "g", authorized=0.99, baseline=0.99,
+                              **dict(rows, remap=[{"setting": ONE,
+                                                   "acc_remap": 0.9}])))
+  # A lower bound past the target is enough to fail.
+  assert frontier.verdict(leaky) == "no: advantage at 1/class"
 
 
 def test_the_command_writes_table_json_and_plot(tmp_path):
