@@ -138,3 +138,46 @@ def test_a_run_without_a_baseline_borrows_one_on_the_same_data(tmp_path):
   frontier.fill_baselines(points)
   assert points[1]["acc_baseline"] == 0.99
   assert points[1]["baseline_from"] == "own"
+
+
+def test_the_target_is_judged_by_the_interval_over_pirate_seeds(tmp_path):
+  probe = [{"setting": s, "acc_probe": 0.3, "acc_probe_pixels": 0.5,
+            "acc_probe_fresh": 0.3, "advantage": -20.0,
+            "per_seed": {"acc_probe_pixels": [0.5, 0.6, 0.4],
+                         "acc_probe_fresh": [0.3, 0.2, 0.45],
+                         "advantage": [-20.0, -21.0, -19.0]}}
+           for s in (ONE, TENTH)]
+  remap = [{"setting": ONE, "acc_remap": 0.5,
+            "per_seed": {"acc_remap": [0.5, 0.7, 0.3]}}]
+  common = dict(
+      authorized=0.99, baseline=0.99, probe=probe,
+      universal=[{"setting": {"fraction": 0.1, "norm": 1.0},
+                  "acc_universal": 0.12}],
+      guess=[{"setting": {}, "acc_guess": 0.1}])
+
+  def finetune(tenth):  # Written per seed as a list of rows.
+    return [{"setting": ONE, "advantage": -30.0,
+             "per_seed": [{"advantage": -30.0}] * 3},
+            {"setting": TENTH, "advantage": sum(tenth) / len(tenth),
+             "per_seed": [{"advantage": a} for a in tenth]}]
+
+  straddles = frontier.point(_run(tmp_path, "s", finetune=finetune(
+      [-4.0, 3.0, 10.0]), **common))
+  b = straddles["budgets"]["10%"]
+  assert b["by"] == "finetune" and b["seeds"] == [-4.0, 3.0, 10.0]
+  low, high = b["interval"]
+  assert low < 3.0 < 5.0 < high  # Mean 3 is under the target; its end not.
+  assert frontier.verdict(straddles) == "undecided: advantage at 10%"
+  held = frontier.point(_run(tmp_path, "h", finetune=finetune(
+      [1.0, 2.0, 3.0]), **common))
+  assert frontier.verdict(held) == "yes"
+  broken = frontier.point(_run(tmp_path, "b", finetune=finetune(
+      [9.0, 10.0, 11.0]), **common))
+  assert frontier.verdict(broken) == "no: advantage at 10%"
+  assert "+10.0 (+7.5 to +12.5) finetune" in frontier.markdown([broken])[2]
+  # remap per seed against the best of chance and that seed's references.
+  relabelled = frontier.point(_run(tmp_path, "r", remap=remap, finetune=None,
+                                   **common))
+  assert relabelled["budgets"]["1/class"]["by"] == "remap"
+  assert relabelled["budgets"]["1/class"]["seeds"] == pytest.approx(
+      [0.0, 10.0, -15.0])
