@@ -166,6 +166,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
                         f"by the device count {n}")
   for name in filter(None, (config.model.generator,
                             config.defense.forger.model)):
+    if name not in models.GENERATORS:
+      continue  # One learnt residual: any image size.
     levels = len(models.GENERATORS[name].keywords["widths"])
     multiple = 2**(levels - 1)
     if config.data.image_size % multiple:
@@ -236,7 +238,7 @@ def _validate_defense(config: ml_collections.ConfigDict) -> None:
     raise ConfigError("config.defense.inner_lr must be > 0, got "
                       f"{config.defense.inner_lr!r}")
   if config.defense.forger.model:
-    _one_of(config, "defense.forger.model", models.GENERATORS)
+    _one_of(config, "defense.forger.model", models.FORGERS)
     if config.defense.forger.learning_rate <= 0:
       raise ConfigError("config.defense.forger.learning_rate must be > 0, "
                         f"got {config.defense.forger.learning_rate!r}")

@@ -151,7 +151,9 @@ def get_config() -> ml_collections.ConfigDict:
   # classifier is trained to answer its images wrongly (weight * CE to the
   # mislabel targets).
   config.defense.forger = ml_collections.ConfigDict()
-  config.defense.forger.model = ""  # A name in GENERATORS; "": no forger.
+  # A name in FORGERS (a generator, or "UniversalPerturbation": one residual
+  # for every image, as the universal pirate's); "": no forger.
+  config.defense.forger.model = ""
   config.defense.forger.learning_rate = 1e-3
   config.defense.forger.weight = 1.0
   # Steps between fresh forgers (0: never), so the classifier does not learn

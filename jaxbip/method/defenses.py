@@ -84,7 +84,7 @@ def build(config: ml_collections.ConfigDict, layers, dtype) -> Defense:
   cfg = config.defense
   forger = None
   if cfg.forger.model:
-    forger = models.GENERATORS[cfg.forger.model](dtype=dtype, layers=layers)
+    forger = models.FORGERS[cfg.forger.model](dtype=dtype, layers=layers)
   return Defense(
       finetune_steps=cfg.finetune_steps,
       inner_tx=(inner_optimizer(cfg.inner_optimizer, cfg.inner_lr,

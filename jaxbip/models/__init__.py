@@ -6,6 +6,7 @@ from jaxbip.models.fingerprint import (BitDecoder, BitDecoderSmall,
 from jaxbip.models.layers import Layers, PLAIN
 from jaxbip.models.resnet import (ResNet, ResNet18, ResNet34, ResNet50,
                                   ResNet18Narrow, ResNet10Narrow, ResNetTiny)
+from jaxbip.models.universal import UniversalPerturbation
 from jaxbip.models.unet import (KeyGenerator, StegaStampUNet, UNetSmall,
                                 UNetTiny, UPSAMPLES)
 
@@ -25,6 +26,10 @@ GENERATORS = {
     "UNetSmall": UNetSmall,
     "UNetTiny": UNetTiny,
 }
+
+# The forger in the loop (config.defense.forger.model): any generator, or
+# one perturbation shared by every image.
+FORGERS = {**GENERATORS, "UniversalPerturbation": UniversalPerturbation}
 
 DECODERS = {
     "BitDecoder": BitDecoder,

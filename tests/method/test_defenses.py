@@ -210,6 +210,29 @@ def test_forger_update_moves_only_the_forger(setup):
   assert any(moved)
 
 
+def test_a_universal_forger_learns_one_residual_for_every_image(
+    tiny_config, builder):
+  tiny_config.defense.forger.model = "UniversalPerturbation"
+  config_lib.validate(tiny_config)
+  protected = protected_lib.build(tiny_config, 10, 6)
+  state = jax.device_get(train_state.init_state(tiny_config, protected,
+                                                sharding.make_mesh()))
+  assert jax.tree.map(np.shape, state.forger_params) == {
+      "delta": (tiny_config.data.image_size,) * 2 + (3,)}
+  assert not np.any(state.forger_params["delta"])  # Starts at no change.
+  batch = next(iter(pipeline.train_dataset(tiny_config, builder,
+                                           tiny_config.train.batch_size,
+                                           seed=0)))
+  x, y = steps.to_float(batch["image"]), batch["label"]
+  state = state.replace(step=jnp.asarray(1, jnp.int32))
+  new, _ = jax.jit(functools.partial(defenses.forger_update, protected))(
+      state, x, y, jnp.full((x.shape[0],), 2.0), jax.random.key(0))
+  delta = np.asarray(new.forger_params["delta"])
+  assert np.any(delta)
+  r = protected.defense.forger.apply({"params": new.forger_params}, x)
+  np.testing.assert_array_equal(r, np.broadcast_to(delta, x.shape))
+
+
 def test_forged_residual_is_held_to_the_key_norm():
   r = jax.random.normal(jax.random.key(0), (3, 8, 8, 3))
   norm = jnp.asarray([0.5, 1e6, 0.0])
