@@ -116,7 +116,8 @@ def test_an_unknown_recipe_names_the_choices():
   from jaxbip.configs import digits  # pylint: disable=g-import-not-at-top
   with pytest.raises(ConfigError, match=(
       r"unknown recipe 'stelth' in --config=configs/digits.py:robust,stelth; "
-      r"choose from robust, resist, deny, spread, stealth, fingerprint, paper")):
+      r"choose from robust, resist, deny, withhold, spread, stealth, "
+      r"fingerprint, paper")):
     digits.get_config("robust,stelth")
   with pytest.raises(ConfigError, match="configs/cifar10.py takes no recipes"):
     _load("cifar10.py:robust")

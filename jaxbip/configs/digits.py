@@ -15,6 +15,9 @@ docs/fingerprints.md have what each measured):
   deny         plain images tell nothing of the class: targets of 1/K, and
                the class kept out of the later stages' plain features
                (`--attack=remap`, `--attack=probe`)
+  withhold     deny + resist, a deeper simulated fine-tuner and a universal
+               forger: also against fine-tuning and one learnt perturbation
+               (`--attack=finetune`, `--attack=universal`); about 7 min
   spread       a resize-convolution decoder and |r| <= 8/255: no dot grid
   stealth      spread at 4/255, the key's shared part penalised, crops after
                keying: a steganalyser at chance (`--attack=detect`)
@@ -36,6 +39,7 @@ RECIPES = {
     "robust": recipes.robust,
     "resist": recipes.resist,
     "deny": recipes.deny,
+    "withhold": recipes.withhold,
     "spread": recipes.spread,
     # 4/255: at 8/255 the digits' ~43 dB keys put 0.06-0.13 of their energy
     # in the top 1% of pixels; the bound alone holds it near 0.05 at 4/255.
