@@ -22,6 +22,8 @@ FLOP count). Recipes, after the colon, comma-separated
            measured with cpu)
   deny     plain images tell nothing of the class: targets of 1/K, and the
            class kept out of the later stages' plain features
+  withhold deny + resist, a deeper simulated fine-tuner and a universal
+           forger (measured on the digits; docs/results/information.md)
   stealth  bilinear decoder, |r| <= 8/255, the key's shared part penalised,
            crops and flips after keying (so with cpu only: 64 px's
            random-resized crop cannot move into the step): the steganalyser
@@ -64,6 +66,7 @@ RECIPES = {
     "robust": recipes.robust,
     "resist": recipes.resist,
     "deny": recipes.deny,
+    "withhold": recipes.withhold,
     # 8/255: the photos' keys already meet the top-1% energy target there
     # (docs/attacks.md, "On the photo folder").
     "stealth": recipes.stealth,
