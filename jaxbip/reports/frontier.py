@@ -134,20 +134,16 @@ def point(workdir, label: str | None = None) -> dict:
   return out
 
 
-UNDECIDED = "undecided"
-
-
 def _advantage_met(b: dict):
-  """True / False / UNDECIDED: the best pirate's advantage at a budget
-  against the target, by its 95% interval over pirate seeds as the
+  """True / False / verdicts.UNDECIDED: the best pirate's advantage at a
+  budget against the target, by its 95% interval over pirate seeds as the
   scorecard judges (verdicts.judge); by its mean where no per-seed values
   are on file."""
   if b["interval"] is None:
     return b["advantage"] <= MAX_ADVANTAGE
   judged = verdicts.judge(*b["interval"], MAX_ADVANTAGE,
                           higher_is_better=False)
-  return {verdicts.HOLDS: True, verdicts.BROKEN: False}.get(judged,
-                                                           UNDECIDED)
+  return {verdicts.HOLDS: True, verdicts.BROKEN: False}.get(judged, judged)
 
 
 def verdict(p: dict) -> str:
@@ -157,7 +153,8 @@ def verdict(p: dict) -> str:
   measured: <what>"."""
   chance = p["chance"]
   near_chance = None if chance is None else chance + MAX_ADVANTAGE / 100.0
-  checks = []  # (name, met: True / False / UNDECIDED / None: not measured)
+  # (name, met: True / False / verdicts.UNDECIDED / None: not measured)
+  checks = []
   for name in BUDGETS:
     b = p["budgets"].get(name)
     met = None if b is None else _advantage_met(b)
@@ -182,10 +179,10 @@ def verdict(p: dict) -> str:
   failed = [name for name, met in checks if met is False]
   if failed:
     return "no: " + ", ".join(failed)
-  open_ = [(label, [name for name, met in checks if met is value])
-           for label, value in ((UNDECIDED, UNDECIDED),
-                                ("not measured", None))]
-  open_ = [f"{label}: " + ", ".join(names) for label, names in open_ if names]
+  undecided = [name for name, met in checks if met == verdicts.UNDECIDED]
+  missing = [name for name, met in checks if met is None]
+  open_ = [f"{label}: " + ", ".join(names) for label, names in (
+      (verdicts.UNDECIDED, undecided), ("not measured", missing)) if names]
   return "; ".join(open_) or "yes"
 
 
