@@ -128,6 +128,9 @@ class Run:
     The split is decoded once per Run; the arrays returned are read-only
     views of that copy (index them, or np.array(...) to write)."""
     if split not in self._splits:
+      if n is not None:
+        # A few images (a notebook's grid) need not decode a large split.
+        return _decode(self.config, split, n)
       self._splits[split] = _decode(self.config, split)
     images, labels = self._splits[split]
     count = len(images) if n is None else min(n, len(images))
@@ -138,12 +141,14 @@ class Run:
     return self.images(self.config.data.eval_split, n)
 
 
-def _decode(config, split: str):
-  """Every (uint8 image, int32 label) of a split, read-only."""
+def _decode(config, split: str, n: int | None = None):
+  """The first n (uint8 image, int32 label) of a split (n=None: every one),
+  read-only."""
   builder = pipeline.get_builder(config)
   source = pipeline.data_source(config, builder, split)
   prep = pipeline.eval_preprocess(config)
-  records = [prep.map(source[i]) for i in range(len(source))]
+  count = len(source) if n is None else min(n, len(source))
+  records = [prep.map(source[i]) for i in range(count)]
   images = np.stack([r["image"] for r in records])
   labels = np.array([r["label"] for r in records], np.int32)
   images.flags.writeable = False

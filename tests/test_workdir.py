@@ -14,10 +14,14 @@ def test_a_split_is_decoded_once_and_read_only(trained_run, monkeypatch):
   monkeypatch.setattr(pipeline, "data_source",
                       lambda *a, **k: calls.append(a[-1]) or real(*a, **k))
   split = run.config.data.train_split
+  few, _ = run.images(split, 3)  # Before the split is cached: 3 decoded.
+  assert len(few) == 3 and calls == [split]
+  calls.clear()
   images, labels = run.images(split)
   first, first_labels = run.images(split, 5)
   again, _ = run.images(split)
   assert calls == [split]
+  np.testing.assert_array_equal(few, images[:3])
   assert len(images) == run.info.num_train and images.dtype == np.uint8
   np.testing.assert_array_equal(first, images[:5])
   np.testing.assert_array_equal(first_labels, labels[:5])
