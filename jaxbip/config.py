@@ -18,6 +18,7 @@ from jaxbip.data import pipeline
 from jaxbip.data.builders import image_files
 from jaxbip.errors import ConfigError
 from jaxbip.method import defenses
+from jaxbip.method import denial
 from jaxbip.method import distortions
 from jaxbip.method import mislabel
 from jaxbip.method import protected
@@ -121,6 +122,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
         f"8 (Watson's model works on 8x8 blocks), got "
         f"{config.data.image_size}")
   _check_deny_layers(config)
+  _one_of(config, "loss.deny_scatter", denial.SCATTERS)
   for net in ("classifier", "generator"):
     lr = config.train[net].learning_rate
     if lr <= 0:

@@ -129,6 +129,10 @@ def get_config() -> ml_collections.ConfigDict:
   # input of the head), what a pirate's linear probe reads.
   config.loss.w_plain_scatter = 0.0
   config.loss.deny_layers = ("features",)
+  # "total": the ratio of the summed scatters, ruled by the channels of
+  # large variance; "per_channel": each channel's ratio, averaged, as the
+  # probe sees them after standardising (denial.py).
+  config.loss.deny_scatter = "total"
 
   # Defences against a pirate who holds the weights, trained inside the joint
   # step (jaxbip/method/defenses.py); both off by default.

@@ -51,6 +51,7 @@ class Protected:
   defense: defenses.Defense = defenses.NONE
   # The classifier layers whose plain features the denial terms read.
   deny_layers: tuple[str, ...] = ()
+  deny_scatter: str = "total"  # denial.SCATTERS
 
   @property
   def fingerprinted(self) -> bool:
@@ -124,6 +125,7 @@ def build(config: ml_collections.ConfigDict, num_classes: int,
           seed=config.seed),
       terms=loss_terms.select(config),
       deny_layers=tuple(config.loss.deny_layers),
+      deny_scatter=config.loss.deny_scatter,
       num_classes=num_classes,
       generator_frozen=config.train.generator.freeze,
       num_users=fingerprint_settings(config)[1],

@@ -40,11 +40,36 @@ def test_a_class_signal_in_one_channel_raises_it_and_the_gradient_lowers_it():
       grad).max(), y, K)) < float(ratio)
 
 
+def test_per_channel_sees_a_class_in_a_small_channel_that_the_sum_misses():
+  # The probe standardises each feature: a class carried by a channel of
+  # small variance beside a large class-free one is as plain to it.
+  y = _labels(4)
+  noise = jax.random.normal(jax.random.key(2), (B, 2))
+  f = jnp.stack([100.0 * noise[:, 0], 0.01 * (y + 0.1 * noise[:, 1])], -1)
+  total = float(denial.class_scatter_ratio(f, y, K))
+  per_channel = float(denial.class_scatter_ratio(f, y, K, per_channel=True))
+  assert total < 0.05
+  assert per_channel > 0.45  # (1 + ~1) / 2: the class channel is ~1.
+  # Scaling a channel changes the sum, not the mean of the channels' ratios.
+  g = f * jnp.array([1e-5, 1.0])
+  assert float(denial.class_scatter_ratio(g, y, K)) > 0.9
+  assert float(denial.class_scatter_ratio(
+      g, y, K, per_channel=True)) == pytest.approx(per_channel, rel=1e-4)
+
+
+def test_per_channel_class_independent_features_sit_at_the_floor():
+  y = _labels(5)
+  f = jax.random.normal(jax.random.key(3), (B, 16)) * jnp.arange(1, 17)
+  ratio = float(denial.class_scatter_ratio(f, y, K, per_channel=True))
+  assert ratio == pytest.approx((K - 1) / (B - 1), rel=0.5)
+
+
 def test_collapsed_features_are_finite():
   y = _labels(3)
-  ratio, grad = jax.value_and_grad(denial.class_scatter_ratio)(
-      jnp.ones((B, 4)), y, K)
-  assert abs(float(ratio)) < 1e-6 and bool(jnp.all(jnp.isfinite(grad)))
+  for per_channel in (False, True):
+    ratio, grad = jax.value_and_grad(denial.class_scatter_ratio)(
+        jnp.ones((B, 4)), y, K, per_channel)
+    assert abs(float(ratio)) < 1e-6 and bool(jnp.all(jnp.isfinite(grad)))
 
 
 def test_an_unknown_layer_names_the_known_ones():
@@ -71,3 +96,6 @@ def test_the_config_check_names_the_classifier_s_layers():
     config_lib.validate(config)
   config.loss.deny_layers = ("stage2", "features")
   config_lib.validate(config)
+  config.loss.deny_scatter = "whitened"
+  with pytest.raises(errors.ConfigError, match="per_channel"):
+    config_lib.validate(config)
