@@ -21,10 +21,11 @@ the probe read 0.83 there). `per_channel=True` takes the ratio of each
 channel and their mean: the ratio of the standardised features.
 """
 
-SCATTERS = ("total", "per_channel")
-
 import jax
 import jax.numpy as jnp
+
+# loss.deny_scatter: the ratio of the summed scatters, or of each channel.
+SCATTERS = ("total", "per_channel")
 
 
 def class_scatter_ratio(features: jax.Array, labels: jax.Array,
