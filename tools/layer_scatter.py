@@ -30,7 +30,7 @@ def scatter_table(workdir: str, n: int) -> dict[str, dict[str, float]]:
   return {layer: {
       "dim": f.shape[1],
       "summed": float(denial.class_scatter_ratio(f, y, k)),
-      "per_channel": float(denial.class_scatter_ratio(f, y, k, True))}
+      "per_channel": float(denial.class_scatter_ratio(f, y, k, "per_channel"))}
           for layer, f in feats.items()}
 
 

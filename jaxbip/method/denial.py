@@ -17,8 +17,8 @@ The probe standardises each feature first, so a channel of small variance
 that carries the class counts for it as much as a large one. Summed over
 channels, the ratio is ruled by the large ones and misses it (photo folder,
 `deny`, stage2 over 640 plain images: 0.13 summed, 0.35 per channel, and
-the probe read 0.83 there). `per_channel=True` takes the ratio of each
-channel and their mean: the ratio of the standardised features.
+the probe read 0.83 there). `scatter="per_channel"` takes the ratio of
+each channel and their mean: the ratio of the standardised features.
 """
 
 import jax
@@ -29,10 +29,12 @@ SCATTERS = ("total", "per_channel")
 
 
 def class_scatter_ratio(features: jax.Array, labels: jax.Array,
-                        num_classes: int, per_channel: bool = False
+                        num_classes: int, scatter: str = "total"
                         ) -> jax.Array:
   """Between-class over total scatter of `features` (B, C) for `labels`;
-  per_channel: the mean over channels of each channel's ratio."""
+  scatter "per_channel": the mean over channels of each channel's ratio."""
+  if scatter not in SCATTERS:
+    raise ValueError(f"scatter={scatter!r}; expected one of {SCATTERS}")
   f = features.astype(jnp.float32)
   onehot = jax.nn.one_hot(labels, num_classes, dtype=jnp.float32)  # (B, K)
   mean = jnp.mean(f, axis=0)
@@ -43,18 +45,18 @@ def class_scatter_ratio(features: jax.Array, labels: jax.Array,
   # The floor keeps a collapsed layer or channel (all features equal)
   # finite: there the ratio is 0 and its gradient 0.
   floor = 1e-6 * f.shape[0]
-  if per_channel:
+  if scatter == "per_channel":
     return jnp.mean(between / jnp.maximum(total, floor))
   return jnp.sum(between) / jnp.maximum(jnp.sum(total), floor)
 
 
 def mean_scatter_ratio(features: dict, layers, labels, num_classes: int,
-                       per_channel: bool = False):
+                       scatter: str = "total"):
   """The mean of class_scatter_ratio over `layers` of a view's features."""
   missing = [layer for layer in layers if layer not in features]
   if missing:
     raise ValueError(f"loss.deny_layers names {missing}; the classifier "
                      f"has {sorted(features)}")
   return jnp.mean(jnp.stack([
-      class_scatter_ratio(features[layer], labels, num_classes, per_channel)
+      class_scatter_ratio(features[layer], labels, num_classes, scatter)
       for layer in layers]))

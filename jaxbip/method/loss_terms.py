@@ -206,8 +206,7 @@ register(LossTerm(
     "plain_scatter",
     lambda c: (denial.mean_scatter_ratio(
         c.features["plain"], c.protected.deny_layers, c.y,
-        c.protected.num_classes,
-        c.protected.deny_scatter == "per_channel"), {}),
+        c.protected.num_classes, c.protected.deny_scatter), {}),
     weight=lambda config: config.loss.w_plain_scatter, views=("plain",),
     needs_features=True))
 # The defences (defenses.py): the forger's images stay wrong; the classifier

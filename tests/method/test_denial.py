@@ -47,29 +47,34 @@ def test_per_channel_sees_a_class_in_a_small_channel_that_the_sum_misses():
   noise = jax.random.normal(jax.random.key(2), (B, 2))
   f = jnp.stack([100.0 * noise[:, 0], 0.01 * (y + 0.1 * noise[:, 1])], -1)
   total = float(denial.class_scatter_ratio(f, y, K))
-  per_channel = float(denial.class_scatter_ratio(f, y, K, per_channel=True))
+  per_channel = float(denial.class_scatter_ratio(f, y, K, scatter="per_channel"))
   assert total < 0.05
   assert per_channel > 0.45  # (1 + ~1) / 2: the class channel is ~1.
   # Scaling a channel changes the sum, not the mean of the channels' ratios.
   g = f * jnp.array([1e-5, 1.0])
   assert float(denial.class_scatter_ratio(g, y, K)) > 0.9
   assert float(denial.class_scatter_ratio(
-      g, y, K, per_channel=True)) == pytest.approx(per_channel, rel=1e-4)
+      g, y, K, scatter="per_channel")) == pytest.approx(per_channel, rel=1e-4)
 
 
 def test_per_channel_class_independent_features_sit_at_the_floor():
   y = _labels(5)
   f = jax.random.normal(jax.random.key(3), (B, 16)) * jnp.arange(1, 17)
-  ratio = float(denial.class_scatter_ratio(f, y, K, per_channel=True))
+  ratio = float(denial.class_scatter_ratio(f, y, K, scatter="per_channel"))
   assert ratio == pytest.approx((K - 1) / (B - 1), rel=0.5)
 
 
 def test_collapsed_features_are_finite():
   y = _labels(3)
-  for per_channel in (False, True):
+  for scatter in denial.SCATTERS:
     ratio, grad = jax.value_and_grad(denial.class_scatter_ratio)(
-        jnp.ones((B, 4)), y, K, per_channel)
+        jnp.ones((B, 4)), y, K, scatter)
     assert abs(float(ratio)) < 1e-6 and bool(jnp.all(jnp.isfinite(grad)))
+
+
+def test_an_unknown_scatter_names_the_known_ones():
+  with pytest.raises(ValueError, match="per_channel"):
+    denial.class_scatter_ratio(jnp.ones((B, 4)), _labels(3), K, "channel")
 
 
 def test_an_unknown_layer_names_the_known_ones():

@@ -289,10 +289,13 @@ def test_a_registered_toy_term_enters_the_compiled_step(tiny_config, initial):
                              rtol=1e-4)
 
 
+@pytest.mark.parametrize("scatter", ["total", "per_channel"])
 def test_plain_scatter_term_reads_the_plain_features_it_names(tiny_config,
-                                                              initial):
+                                                              initial,
+                                                              scatter):
   def switch_on(config):
     config.loss.w_plain_scatter = 2.0
+    config.loss.deny_scatter = scatter
     config.loss.deny_layers = ("stage1", "features")
   (_, off), (on_state, on) = _off_and_on(
       tiny_config, initial, jax.random.key(8), switch_on)
