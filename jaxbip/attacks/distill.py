@@ -104,7 +104,7 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   for seed in common.seeds(cfg):
     # The pirate's queries: plain train images; the only supervision of the
     # student is the deployed model's answers.
-    # (pirate_data's draw, from the split decoded once above.)
+    # (pirate_data's draw; the split itself serves the relabelling below.)
     idx = common.pirate_indices(len(train_labels), cfg.distill.fraction,
                                 seed)
     queries, true_labels = train_images[idx], train_labels[idx]

@@ -121,7 +121,7 @@ def attack(run, cfg, test: common.TestSet) -> dict:
   results, counts = [], []
   seeds = common.seeds(cfg)
   for i, p in enumerate(cfg.fractions):
-    # Each seed's data drawn once: pirate_data decodes the whole split.
+    # Every seed's data first: the batched references take them all.
     data = [common.pirate_data(run, p, seed)[:2] for seed in seeds]
     if seed_batch.enabled(cfg):  # The scratch references, seeds at once.
       seed_batch.prefetch_references(run, cfg, test, data, seeds)
