@@ -100,10 +100,15 @@ def point(workdir, label: str | None = None) -> dict:
   # Runs evaluated before `chance` was a metric: remap's budget says it.
   chance = metrics.get("chance", (attacks.get("remap") or {}).get(
       "budget", {}).get("chance"))
-  data = workdir_lib.load_config(workdir).data
+  config = workdir_lib.load_config(workdir)
+  data, train = config.data, config.train
   out = {"label": label or workdir_lib.resolve(workdir).name,
          "workdir": str(workdir),
          "dataset": f"{data.get('name', '')}:{data.image_size}",
+         # An unprotected baseline trained longer is not this run's.
+         "budget": (f"{train.num_steps} steps" if train.get("num_steps")
+                    else f"{train.num_epochs} epochs") +
+                   f" of {train.batch_size}",
          "acc_authorized": metrics.get("acc_authorized"),
          "acc_baseline": metrics.get("acc_baseline"),
          "psnr": metrics.get("psnr"),
@@ -189,14 +194,16 @@ def verdict(p: dict) -> str:
 def fill_baselines(points: list[dict]) -> list[dict]:
   """Each run trained without its own unprotected baseline
   (`eval.baseline=False`) borrows the baseline of a run on the same data
-  (`baseline_from` names it)."""
+  with the same training budget (`baseline_from` names it)."""
+  def key(p):
+    return p["dataset"], p.get("budget")
   known = {}
   for p in points:
     if p["acc_baseline"] is not None:
-      known.setdefault(p["dataset"], (p["acc_baseline"], p["label"]))
+      known.setdefault(key(p), (p["acc_baseline"], p["label"]))
   for p in points:
-    if p["acc_baseline"] is None and p["dataset"] in known:
-      p["acc_baseline"], p["baseline_from"] = known[p["dataset"]]
+    if p["acc_baseline"] is None and key(p) in known:
+      p["acc_baseline"], p["baseline_from"] = known[key(p)]
   return points
 
 
@@ -297,7 +304,7 @@ def write(out_dir, points: list[dict]) -> str:
            "checks every target of issue 31 and names what fails or was "
            "not measured. A run "
            "without its own baseline takes that of a run on the same "
-           "data.", ""]
+           "data with the same training budget.", ""]
   lines += markdown(points) + [""]
   if plot(out / FRONTIER_PNG, points):
     lines += [f"![frontier]({FRONTIER_PNG})", ""]

@@ -14,7 +14,7 @@ from jaxbip.reports import frontier
 
 def _run(tmp_path, name, *, authorized, baseline=None, remap=None,
          probe=None, finetune=None, universal=None, guess=None, psnr=40.0,
-         cross_sample=0.1):
+         cross_sample=0.1, epochs=None):
   """A finished run's folder: report.json and the attack files given."""
   run = tmp_path / name
   (run / "attacks").mkdir(parents=True)
@@ -23,7 +23,10 @@ def _run(tmp_path, name, *, authorized, baseline=None, remap=None,
   if baseline is not None:
     metrics["acc_baseline"] = baseline
   (run / "report.json").write_text(json.dumps({"metrics": metrics}))
-  (run / "config.json").write_text(json.dumps(digits.get_config().to_dict()))
+  config = digits.get_config()
+  if epochs is not None:
+    config.train.num_epochs = epochs
+  (run / "config.json").write_text(json.dumps(config.to_dict()))
   for attack, rows in (("remap", remap), ("probe", probe),
                        ("finetune", finetune), ("universal", universal),
                        ("guess", guess)):
@@ -138,6 +141,16 @@ def test_a_run_without_a_baseline_borrows_one_on_the_same_data(tmp_path):
   frontier.fill_baselines(points)
   assert points[1]["acc_baseline"] == 0.99
   assert points[1]["baseline_from"] == "own"
+
+
+def test_a_baseline_trained_longer_is_not_borrowed(tmp_path):
+  rows = dict(remap=[{"setting": ONE, "acc_remap": 0.1}])
+  points = frontier.fill_baselines([
+      frontier.point(_run(tmp_path, "long", authorized=0.97, baseline=0.99,
+                          epochs=999, **rows)),
+      frontier.point(_run(tmp_path, "short", authorized=0.96, **rows))])
+  assert points[1]["acc_baseline"] is None
+  assert "authorized" in frontier.verdict(points[1]).split("not measured:")[1]
 
 
 def test_the_target_is_judged_by_the_interval_over_pirate_seeds(tmp_path):
