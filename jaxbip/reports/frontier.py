@@ -269,11 +269,17 @@ def plot(path, points: list[dict]) -> bool:
   ax.axhline(MAX_ADVANTAGE, color="tab:red", linestyle="--",
              label=f"target: <= {MAX_ADVANTAGE:g} points")
   ax.axhline(0.0, color="grey", linewidth=0.8)
-  baselines = [p["acc_baseline"] for p in drawn
-               if p["acc_baseline"] is not None]
-  if baselines:
-    ax.axvline(max(baselines) - MAX_AUTHORIZED_DROP, color="tab:green",
-               linestyle=":", label="baseline - 2 points")
+  # One line per training budget: a run is judged by the baseline of its
+  # own budget (fill_baselines).
+  baselines = {}
+  for p in drawn:
+    if p["acc_baseline"] is not None:
+      baselines.setdefault(p.get("budget"), p["acc_baseline"])
+  for (budget, base), style in zip(sorted(baselines.items(), key=str),
+                                   (":", "-.", (0, (1, 3)), "--")):
+    label = "baseline - 2 points" + (f" ({budget})" if budget else "")
+    ax.axvline(base - MAX_AUTHORIZED_DROP, color="tab:green",
+               linestyle=style, label=label)
   ax.set_xlabel("authorized accuracy (keyed test images)")
   ax.set_ylabel("points the stolen weights are worth on plain images")
   ax.set_title("Information frontier: best pirate with the weights "
